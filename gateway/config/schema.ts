@@ -1,0 +1,270 @@
+/**
+ * The gateway configuration file format: the single source of truth.
+ * `npm run schemas` writes gateway/config/gateway.schema.json from it for editors (`$schema`), and the
+ * TypeScript types are derived from the same definitions.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { ByteOrderSchema, PublishPolicySchema } from '../../mappings/schema.ts';
+
+/** A secret never sits inline in the config: it comes from an environment variable, a file, or a systemd credential. */
+export const SecretRefSchema = Type.Union(
+  [
+    Type.Object(
+      { env: Type.String({ minLength: 1, description: 'Name of an environment variable.' }) },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        file: Type.String({
+          minLength: 1,
+          description: 'Path of a file holding the secret (trailing newline trimmed).',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        credential: Type.String({
+          minLength: 1,
+          description: 'Name of a systemd credential (LoadCredential=), read from $CREDENTIALS_DIRECTORY.',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: 'Where to read a secret from: {"env": NAME}, {"file": PATH} or {"credential": NAME}.' },
+);
+export type SecretRef = Static<typeof SecretRefSchema>;
+
+export const TlsSchema = Type.Object(
+  {
+    ca: Type.Optional(
+      Type.String({
+        description:
+          'CA certificate file (PEM) that signs the broker certificate. Default: the system trust store.',
+      }),
+    ),
+    cert: Type.Optional(Type.String({ description: 'Client certificate file (PEM) for mutual TLS.' })),
+    key: Type.Optional(Type.String({ description: 'Client private key file (PEM) for mutual TLS.' })),
+    passphrase: Type.Optional(SecretRefSchema),
+    servername: Type.Optional(
+      Type.String({
+        description: 'Server name (SNI and certificate check) when it differs from the URL host.',
+      }),
+    ),
+    minVersion: Type.Optional(
+      Type.Union([Type.Literal('TLSv1.2'), Type.Literal('TLSv1.3')], { default: 'TLSv1.2' }),
+    ),
+    insecureSkipVerify: Type.Optional(
+      Type.Boolean({
+        description: 'DANGEROUS: accept any broker certificate. Logged loudly at every start. Default false.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const MqttSchema = Type.Object(
+  {
+    url: Type.String({
+      pattern: '^(mqtts?|wss?)://',
+      description: 'Broker URL, e.g. mqtts://broker.example.com:8883.',
+    }),
+    protocolVersion: Type.Optional(
+      Type.Union([Type.Literal(5), Type.Literal(4)], {
+        description: '5 = MQTT 5 (default), 4 = MQTT 3.1.1.',
+      }),
+    ),
+    clientId: Type.Optional(
+      Type.String({ minLength: 1, description: 'Default: "fieldbridge-<gateway id>".' }),
+    ),
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(SecretRefSchema),
+    tls: Type.Optional(TlsSchema),
+    topicPrefix: Type.Optional(Type.String({ description: 'Default "fieldbridge".' })),
+    topicTemplate: Type.Optional(
+      Type.String({
+        description:
+          'Topic for per-tag messages. Placeholders {prefix} {gateway} {device} {tag}. Default "{prefix}/{device}/{tag}".',
+      }),
+    ),
+    batchTopicTemplate: Type.Optional(
+      Type.String({
+        description:
+          'Topic for per-device batch messages. Placeholders {prefix} {gateway} {device}. Default "{prefix}/{device}".',
+      }),
+    ),
+    statusTopic: Type.Optional(
+      Type.String({
+        description:
+          'Retained online/offline topic (birth and last will). Default "{prefix}/{gateway}/status".',
+      }),
+    ),
+    keepaliveSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    inflight: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 65535,
+        description: 'Unacknowledged QoS 1 messages in flight (default 100).',
+      }),
+    ),
+    publishTimeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 100,
+        description: 'A PUBACK not received in this time counts as lost and is resent.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type MqttConfig = Static<typeof MqttSchema>;
+
+export const QueueSchema = Type.Object(
+  {
+    type: Type.Optional(
+      Type.Union([Type.Literal('level'), Type.Literal('memory')], {
+        description: '"level" (on disk, default) or "memory" (lost on restart; tests and demos only).',
+      }),
+    ),
+    dir: Type.Optional(Type.String({ description: 'Queue directory. Default "<stateDir>/queue".' })),
+    maxBytes: Type.Optional(
+      Type.Integer({
+        minimum: 1024,
+        description: 'Disk bound; oldest messages are dropped beyond it. Default 1 GiB.',
+      }),
+    ),
+    maxAgeSeconds: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Optional age bound: older messages are dropped.' }),
+    ),
+    sync: Type.Optional(
+      Type.Boolean({
+        description: 'fsync every group commit (no loss on power failure, slower). Default false.',
+      }),
+    ),
+    flushIntervalMs: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 10000, description: 'Group-commit window. Default 5 ms.' }),
+    ),
+    replayRatePerSecond: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'Cap on historical (backlog) messages per second so live data keeps flowing.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type QueueConfig = Static<typeof QueueSchema>;
+
+const DeviceCommon = {
+  name: Type.String({
+    minLength: 1,
+    pattern: '^[A-Za-z0-9_.-]+$',
+    description: 'Device name, unique; used in topics and logs.',
+  }),
+  description: Type.Optional(Type.String()),
+  enabled: Type.Optional(Type.Boolean({ description: 'Default true.' })),
+  mapping: Type.String({ minLength: 1, description: 'Tag-mapping file, relative to this config file.' }),
+  pollIntervalMs: Type.Optional(Type.Integer({ minimum: 10, description: 'Default 1000.' })),
+  staleAfterMs: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description:
+        'Tags become "stale" when no good read for this long. Default 3 × poll interval + timeout.',
+    }),
+  ),
+  publish: Type.Optional(PublishPolicySchema),
+  batch: Type.Optional(
+    Type.Boolean({
+      description: 'One message per poll with every tag that changed, instead of one per tag.',
+    }),
+  ),
+};
+
+const ModbusCommon = {
+  unitId: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 255, description: 'Modbus unit (slave) id. Default 1.' }),
+  ),
+  timeoutMs: Type.Optional(
+    Type.Integer({ minimum: 10, maximum: 60000, description: 'Per-request timeout. Default 1000.' }),
+  ),
+  byteOrder: Type.Optional(ByteOrderSchema),
+  maxGap: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 124,
+      description: 'Merge reads across gaps of up to this many unused registers (default 10; bits: ×16).',
+    }),
+  ),
+  maxRegistersPerRead: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 125,
+      description: 'Default 125 (the protocol limit). Some devices need less.',
+    }),
+  ),
+  maxBitsPerRead: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 2000, description: 'Default 2000 (the protocol limit).' }),
+  ),
+};
+
+export const ModbusTcpDeviceSchema = Type.Object(
+  {
+    ...DeviceCommon,
+    driver: Type.Literal('modbus-tcp'),
+    host: Type.String({ minLength: 1 }),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Default 502.' })),
+    ...ModbusCommon,
+  },
+  { additionalProperties: false },
+);
+export type ModbusTcpDeviceConfig = Static<typeof ModbusTcpDeviceSchema>;
+
+export const DeviceSchema = Type.Union([ModbusTcpDeviceSchema], { discriminator: 'driver' });
+export type DeviceConfig = Static<typeof DeviceSchema>;
+
+export const GatewayConfigSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String()),
+    gateway: Type.Optional(
+      Type.Object(
+        {
+          id: Type.Optional(
+            Type.String({
+              minLength: 1,
+              pattern: '^[A-Za-z0-9_.-]+$',
+              description: 'Gateway id; default the host name.',
+            }),
+          ),
+          stateDir: Type.Optional(
+            Type.String({
+              description: 'Where the queue and certificates live. Default $STATE_DIRECTORY or ./state.',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    log: Type.Optional(
+      Type.Object(
+        {
+          level: Type.Optional(
+            Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'fatal'].map((l) => Type.Literal(l))),
+          ),
+          pretty: Type.Optional(
+            Type.Boolean({ description: 'Human-readable logs (default: when stdout is a terminal).' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    mqtt: MqttSchema,
+    queue: Type.Optional(QueueSchema),
+    devices: Type.Array(DeviceSchema),
+  },
+  {
+    additionalProperties: false,
+    $id: 'https://fieldbridge.dev/schemas/gateway.schema.json',
+    title: 'fieldbridge gateway configuration',
+  },
+);
+export type GatewayConfig = Static<typeof GatewayConfigSchema>;

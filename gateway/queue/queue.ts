@@ -1,0 +1,54 @@
+/**
+ * The store-and-forward queue: every message the gateway produces is appended here *before* it is
+ * published, and removed only once the broker has acknowledged it (PUBACK). The publisher reads from
+ * the queue, never from the producer, so nothing lives only in MQTT.js's memory.
+ *
+ * Two implementations pass one shared suite (test/gateway/queue/queue-suite.ts): MemoryQueue for tests
+ * and demos, LevelQueue (LevelDB on disk) for real deployments.
+ */
+
+/** What a producer hands to the queue. */
+export interface OutgoingMessage {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly qos: 0 | 1;
+  readonly retain: boolean;
+}
+
+/** A message as stored: the queue assigns `seq`, strictly increasing, surviving restarts. */
+export interface QueuedMessage extends OutgoingMessage {
+  /** Monotonic per-queue sequence number (never reused, also not after a restart). */
+  readonly seq: number;
+  /** Epoch ms when the message was appended. */
+  readonly enqueuedAt: number;
+}
+
+export interface QueueStats {
+  /** Messages stored and not yet acknowledged. */
+  readonly depth: number;
+  /** Approximate bytes those messages take (keys + values). */
+  readonly bytes: number;
+  /** enqueuedAt of the oldest stored message, or undefined when empty. */
+  readonly oldestEnqueuedAt: number | undefined;
+  /** Messages dropped because the queue was full (bytes or age bound), since open. */
+  readonly dropped: number;
+  /** True when the last write failed (e.g. disk full); the queue retries and clears it on success. */
+  readonly degraded: boolean;
+}
+
+export interface MessageQueue {
+  open(): Promise<void>;
+  /**
+   * Stores messages in order and resolves with their sequence numbers once they are as durable as the
+   * queue's configuration promises (see the durability bound in the README).
+   */
+  append(messages: readonly OutgoingMessage[]): Promise<number[]>;
+  /** Up to `limit` stored messages with seq > afterSeq, in seq order. */
+  read(afterSeq: number, limit: number): Promise<QueuedMessage[]>;
+  /** Removes acknowledged messages. Unknown seqs are ignored (idempotent). */
+  ack(seqs: readonly number[]): Promise<void>;
+  /** Called (synchronously, cheaply) after each successful append; returns an unsubscribe function. */
+  onAppend(listener: () => void): () => void;
+  stats(): QueueStats;
+  close(): Promise<void>;
+}
