@@ -1,0 +1,33 @@
+/**
+ * How the gateway runs a device without knowing its protocol: a DevicePlugin joins a protocol's mapping
+ * compiler (mappings/) and its driver (drivers/) and hands back protocol-neutral TagSamples.
+ */
+import type { ConnectionState, Driver } from '../../drivers/driver.ts';
+import type { ReportPolicy } from '../../mappings/report.ts';
+import type { TagSample } from '../../mappings/sample.ts';
+import type { DeviceConfig } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+
+export interface DeviceTag {
+  readonly name: string;
+  readonly unit?: string | undefined;
+  readonly publish: ReportPolicy;
+}
+
+export interface DeviceEvents {
+  /** One poll's samples, index-aligned with DeviceInstance.tags. */
+  onSamples(samples: readonly TagSample[], ts: number): void;
+  onConnectionState(state: ConnectionState, reason?: string): void;
+}
+
+export interface DeviceInstance {
+  readonly tags: readonly DeviceTag[];
+  readonly driver: Driver;
+  /** Default for staleAfterMs when the config gives none. */
+  readonly defaultStaleAfterMs: number;
+}
+
+export interface DevicePlugin<C extends DeviceConfig = DeviceConfig> {
+  /** Compiles the mapping and builds the driver; throws a clear Error naming the device when it cannot. */
+  create(device: C, mapping: unknown, log: Logger, events: DeviceEvents): DeviceInstance;
+}
