@@ -1,0 +1,463 @@
+/**
+ * The northbound publisher: reads messages from the durable queue, publishes them with QoS 1, and acks
+ * them in the queue only on PUBACK. At-least-once: duplicates are possible after a reconnect, loss is not.
+ *
+ * Why one MQTT.js client per connection, with MQTT.js's own reconnect off (`reconnectPeriod: 0`):
+ * MQTT.js keeps unacknowledged QoS 1 messages in an in-memory store and replays them itself on
+ * reconnect, and its callbacks may never fire for a connection that died. Two owners of "what is in
+ * flight" is how messages get lost or reordered. Here the queue is the only owner: when a connection
+ * ends (close, publish timeout, transient negative PUBACK) the client is thrown away with its store,
+ * our in-flight set is forgotten, and the next connection reads again from the oldest unacknowledged
+ * seq. Reconnects are driven by gateway/backoff.ts (jittered exponential), not MQTT.js's fixed period.
+ *
+ * Order: messages are published in seq order on one connection and a new connection starts again from
+ * the oldest unacknowledged one, so each topic sees its messages in order (duplicates aside).
+ */
+import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import { Backoff } from '../backoff.ts';
+import type { Logger } from '../log.ts';
+import type { MessageQueue, QueuedMessage } from '../queue/queue.ts';
+import { AckBatcher } from './ack-batcher.ts';
+import { describeConnectError } from './connect-errors.ts';
+import { type PublisherOptions, type ResolvedOptions, resolveOptions } from './options.ts';
+import { isPermanentRejection } from './puback.ts';
+import { ReplayLimiter } from './replay-limiter.ts';
+import { createStamper } from './stamp.ts';
+import { statusPayload } from './status.ts';
+import { loadTls, type MqttTlsOptions } from './tls.ts';
+
+export type { PublisherOptions, PublisherTlsOptions } from './options.ts';
+
+export interface PublisherMetrics {
+  /** PUBLISH packets sent for queue messages (resends included). */
+  readonly published: number;
+  /** PUBACKs received for queue messages. */
+  readonly acknowledged: number;
+  /** Messages published again after a reconnect or timeout (the duplicates consumers may see). */
+  readonly resent: number;
+  /** Messages published as historical (already queued when the connection started). */
+  readonly replayed: number;
+  /** Messages the broker refused for good (MQTT 5 negative PUBACK, e.g. not authorized); dropped. */
+  readonly rejected: number;
+  /** Successful connections after the first one. */
+  readonly reconnects: number;
+  readonly inflight: number;
+  /** Most messages ever in flight at once (never above `window`). */
+  readonly peakInflight: number;
+  /** The in-flight limit of the current connection: min(inflight option, broker's Receive Maximum). */
+  readonly window: number;
+  readonly connected: boolean;
+  /** The last connection problem in plain words, cleared on connect. */
+  readonly lastError: string | undefined;
+}
+
+export type PublisherState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
+export type PublisherStateListener = (state: PublisherState, error: string | undefined) => void;
+
+export interface Publisher {
+  /** Loads TLS files and starts connecting in the background; resolves without waiting for the broker. */
+  start(): Promise<void>;
+  /**
+   * Stops publishing, waits up to `drainMs` (default 2000) for in-flight PUBACKs, publishes the retained
+   * "offline" status and disconnects. Unacknowledged messages stay in the queue for the next start.
+   */
+  stop(options?: { readonly drainMs?: number }): Promise<void>;
+  metrics(): PublisherMetrics;
+  onState(listener: PublisherStateListener): () => void;
+}
+
+export function createPublisher(options: PublisherOptions, queue: MessageQueue, log: Logger): Publisher {
+  return new MqttPublisher(resolveOptions(options), queue, log.child({ component: 'mqtt' }));
+}
+
+/** Everything that belongs to one connection and dies with it. */
+interface Session {
+  readonly client: MqttClient;
+  /** Between CONNACK and the end of the connection. */
+  active: boolean;
+  /** Active and the online status is out: queue messages may flow. */
+  ready: boolean;
+  /** The end of this connection has been handled (reconnect scheduled); guards against a second time. */
+  closed: boolean;
+  connectedAt: number;
+  window: number;
+  /** Highest seq published on this connection; the next read starts after it. */
+  cursor: number;
+  readonly inflight: Map<number, NodeJS.Timeout>;
+  pumping: boolean;
+  pumpAgain: boolean;
+}
+
+const QUEUE_RETRY_MS = 1000;
+
+class MqttPublisher implements Publisher {
+  readonly #options: ResolvedOptions;
+  readonly #queue: MessageQueue;
+  readonly #log: Logger;
+  readonly #stamper;
+  readonly #acks: AckBatcher;
+  readonly #backoff: Backoff;
+  readonly #limiter: ReplayLimiter | undefined;
+  readonly #listeners = new Set<PublisherStateListener>();
+  readonly #counters = { published: 0, acknowledged: 0, resent: 0, replayed: 0, rejected: 0, reconnects: 0 };
+  #tls: MqttTlsOptions | undefined;
+  #session: Session | undefined;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #running = false;
+  #everConnected = false;
+  #highestPublished = 0;
+  #peakInflight = 0;
+  #lastError: string | undefined;
+  #lastLoggedError: string | undefined;
+
+  constructor(options: ResolvedOptions, queue: MessageQueue, log: Logger) {
+    this.#options = options;
+    this.#queue = queue;
+    this.#log = log;
+    this.#stamper = createStamper(options.bootId);
+    this.#acks = new AckBatcher(queue, log, options.ackBatchMs);
+    this.#backoff = new Backoff(options.reconnect);
+    this.#limiter =
+      options.replayRatePerSecond === undefined ? undefined : new ReplayLimiter(options.replayRatePerSecond);
+  }
+
+  async start(): Promise<void> {
+    if (this.#running) return;
+    const tls = this.#options.tls;
+    if (tls !== undefined) {
+      this.#tls = await loadTls(tls);
+      if (tls.insecureSkipVerify === true) {
+        this.#log.warn(
+          { url: this.#options.url },
+          'INSECURE: mqtt.tls.insecureSkipVerify is set; the broker certificate is NOT verified and anyone on the network path can impersonate the broker',
+        );
+      }
+    }
+    this.#running = true;
+    this.#unsubscribe = this.#queue.onAppend(() => {
+      const session = this.#session;
+      if (session?.ready === true) void this.#pump(session);
+    });
+    this.#log.info(
+      {
+        url: this.#options.url,
+        clientId: this.#options.clientId,
+        protocolVersion: this.#options.protocolVersion,
+      },
+      'connecting to MQTT broker',
+    );
+    this.#connect();
+  }
+
+  async stop(options: { readonly drainMs?: number } = {}): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    const drainMs = options.drainMs ?? 2000;
+    const session = this.#session;
+    if (session?.active === true) {
+      const deadline = Date.now() + drainMs;
+      while (session.active && session.inflight.size > 0 && Date.now() < deadline) await sleep(10);
+      await this.#acks.flush();
+      if (session.active && this.#options.statusTopic !== undefined) {
+        await this.#publishStatus(session, 'offline', Math.max(100, deadline - Date.now())).catch(
+          (error: unknown) => this.#log.warn({ err: error }, 'could not publish the offline status'),
+        );
+      }
+      this.#endSession(session, undefined);
+      await endClient(session.client, false, Math.max(100, deadline - Date.now()));
+    } else if (session !== undefined) {
+      this.#endSession(session, undefined);
+      await endClient(session.client, true, 100);
+    }
+    await this.#acks.flush();
+    this.#acks.cancel();
+    this.#emit('stopped');
+    this.#log.info(this.#counters, 'MQTT publisher stopped');
+  }
+
+  metrics(): PublisherMetrics {
+    const session = this.#session;
+    return {
+      ...this.#counters,
+      inflight: session?.inflight.size ?? 0,
+      peakInflight: this.#peakInflight,
+      window: session?.window ?? this.#options.inflight,
+      connected: session?.active === true,
+      lastError: this.#lastError,
+    };
+  }
+
+  onState(listener: PublisherStateListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #connect(): void {
+    const o = this.#options;
+    const clientOptions: IClientOptions = {
+      clientId: o.clientId,
+      protocolVersion: o.protocolVersion,
+      // The queue is the session store (header): nothing to resume on the broker side.
+      clean: true,
+      keepalive: o.keepaliveSeconds,
+      reconnectPeriod: 0,
+      connectTimeout: o.connectTimeoutMs,
+      queueQoSZero: false,
+      ...this.#tls,
+    };
+    if (o.username !== undefined) clientOptions.username = o.username;
+    if (o.password !== undefined) clientOptions.password = o.password;
+    if (o.statusTopic !== undefined) {
+      clientOptions.will = {
+        topic: o.statusTopic,
+        payload: statusPayload('offline', o.gatewayId, o.bootId, Date.now()),
+        qos: 1,
+        retain: true,
+      };
+    }
+    this.#emit('connecting');
+    const client = mqtt.connect(o.url, clientOptions);
+    const session: Session = {
+      client,
+      active: false,
+      ready: false,
+      closed: false,
+      connectedAt: 0,
+      window: o.inflight,
+      cursor: 0,
+      inflight: new Map(),
+      pumping: false,
+      pumpAgain: false,
+    };
+    this.#session = session;
+    client.on('connect', (connack) => void this.#onConnect(session, connack));
+    client.on('error', (error) => this.#setError(describeConnectError(error, this.#errorContext())));
+    client.on('disconnect', (packet) => {
+      const reason = packet.reasonCode ?? 0;
+      this.#setError(`MQTT broker ${o.url} disconnected this gateway (reason code ${reason})`);
+    });
+    client.on('close', () => this.#onClose(session));
+  }
+
+  async #onConnect(session: Session, connack: IConnackPacket): Promise<void> {
+    if (this.#session !== session || !this.#running) return;
+    session.active = true;
+    session.connectedAt = Date.now();
+    // MQTT 5: never more in flight than the broker said it can take (Receive Maximum, spec 3.2.2.3.3).
+    const receiveMaximum = connack.properties?.receiveMaximum;
+    session.window = Math.min(this.#options.inflight, receiveMaximum ?? Number.MAX_SAFE_INTEGER);
+    if (this.#everConnected) this.#counters.reconnects++;
+    this.#everConnected = true;
+    this.#backoff.reset();
+    this.#lastError = undefined;
+    this.#lastLoggedError = undefined;
+    this.#log.info({ url: this.#options.url, window: session.window }, 'connected to MQTT broker');
+    this.#emit('connected');
+    // PUBACKed seqs whose queue ack is still pending would otherwise be read and sent once more.
+    await this.#acks.flush();
+    if (!session.active) return;
+    if (this.#options.statusTopic !== undefined) {
+      try {
+        await this.#publishStatus(session, 'online', this.#options.publishTimeoutMs);
+      } catch (error) {
+        if (!session.active) return;
+        if (error instanceof StatusTimeout) return this.#endSession(session, error.message);
+        this.#log.error({ err: error, topic: this.#options.statusTopic }, 'broker refused the online status');
+      }
+    }
+    if (!session.active) return;
+    session.ready = true;
+    void this.#pump(session);
+  }
+
+  #onClose(session: Session): void {
+    if (session.closed) return;
+    session.closed = true;
+    const wasActive = session.active;
+    this.#endSession(session, undefined);
+    if (this.#session !== session || !this.#running) return;
+    if (wasActive) {
+      this.#log.warn(
+        { url: this.#options.url, error: this.#lastError },
+        'connection to MQTT broker lost; unacknowledged messages will be resent',
+      );
+    }
+    this.#emit('disconnected', this.#lastError);
+    const delay = this.#backoff.next();
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (this.#running) this.#connect();
+    }, delay);
+  }
+
+  /** Forgets everything in flight on this connection; the queue still holds it. */
+  #endSession(session: Session, error: string | undefined): void {
+    if (error !== undefined) this.#setError(error);
+    for (const timer of session.inflight.values()) clearTimeout(timer);
+    session.inflight.clear();
+    session.ready = false;
+    if (!session.active) return;
+    session.active = false;
+    // Destroys the socket; the callback (or 'close', whichever first) schedules the reconnect.
+    if (error !== undefined) session.client.end(true, () => this.#onClose(session));
+  }
+
+  /** Fills the in-flight window from the queue. Re-entrant calls just ask the running loop for another round. */
+  async #pump(session: Session): Promise<void> {
+    if (session.pumping) {
+      session.pumpAgain = true;
+      return;
+    }
+    session.pumping = true;
+    try {
+      while (session.ready && this.#running) {
+        const room = session.window - session.inflight.size;
+        if (room <= 0) break;
+        session.pumpAgain = false;
+        const batch = await this.#queue.read(session.cursor, room);
+        if (batch.length === 0) {
+          if (session.pumpAgain) continue;
+          break;
+        }
+        for (const message of batch) {
+          if (!session.ready || !this.#running) return;
+          const historical = message.enqueuedAt < session.connectedAt;
+          if (historical && this.#limiter !== undefined) {
+            for (let wait = this.#limiter.take(); wait > 0; wait = this.#limiter.take()) await sleep(wait);
+            if (!session.ready || !this.#running) return;
+          }
+          this.#publish(session, message, historical);
+        }
+      }
+    } catch (error) {
+      this.#log.error({ err: error }, 'reading the queue failed; retrying in %d ms', QUEUE_RETRY_MS);
+      setTimeout(() => void this.#pump(session), QUEUE_RETRY_MS);
+    } finally {
+      session.pumping = false;
+    }
+  }
+
+  #publish(session: Session, message: QueuedMessage, historical: boolean): void {
+    const { seq } = message;
+    session.cursor = seq;
+    this.#counters.published++;
+    if (seq <= this.#highestPublished) this.#counters.resent++;
+    else this.#highestPublished = seq;
+    if (historical) this.#counters.replayed++;
+    const timer = setTimeout(
+      () =>
+        this.#endSession(
+          session,
+          `no PUBACK from MQTT broker ${this.#options.url} within ${this.#options.publishTimeoutMs} ms (seq ${seq}); reconnecting`,
+        ),
+      this.#options.publishTimeoutMs,
+    );
+    session.inflight.set(seq, timer);
+    if (session.inflight.size > this.#peakInflight) this.#peakInflight = session.inflight.size;
+    const payload = this.#stamper.payload(message.payload, seq, historical);
+    const publishOptions =
+      this.#options.protocolVersion === 5
+        ? {
+            qos: message.qos,
+            retain: message.retain,
+            properties: { userProperties: this.#stamper.userProperties(seq, historical) },
+          }
+        : { qos: message.qos, retain: message.retain };
+    session.client.publish(message.topic, payload, publishOptions, (error) => {
+      // Callbacks of a connection we already gave up on are ignored: the queue still has the message.
+      if (!session.active || !session.inflight.has(seq)) return;
+      if (error !== undefined && error !== null) {
+        const code = (error as { code?: unknown }).code;
+        if (!isPermanentRejection(code)) {
+          return this.#endSession(
+            session,
+            `MQTT broker ${this.#options.url} refused seq ${seq}: ${error.message}`,
+          );
+        }
+        this.#counters.rejected++;
+        this.#log.error(
+          { topic: message.topic, seq, reasonCode: code },
+          'broker rejected message for good (%s); dropping it',
+          error.message,
+        );
+      } else {
+        this.#counters.acknowledged++;
+      }
+      clearTimeout(session.inflight.get(seq));
+      session.inflight.delete(seq);
+      this.#acks.add(seq);
+      void this.#pump(session);
+    });
+  }
+
+  #publishStatus(session: Session, state: 'online' | 'offline', timeoutMs: number): Promise<void> {
+    const o = this.#options;
+    const topic = o.statusTopic!;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(new StatusTimeout(`no PUBACK for the ${state} status on ${topic} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      session.client.publish(
+        topic,
+        statusPayload(state, o.gatewayId, o.bootId, Date.now()),
+        { qos: 1, retain: true },
+        (error) => {
+          clearTimeout(timer);
+          if (error !== undefined && error !== null) reject(error);
+          else resolve();
+        },
+      );
+    });
+  }
+
+  #errorContext() {
+    return { url: this.#options.url, hasClientCert: this.#tls?.cert !== undefined };
+  }
+
+  /** Logs a problem once per change, not once per retry (a broker down for an hour is one log line). */
+  #setError(message: string): void {
+    this.#lastError = message;
+    if (message === this.#lastLoggedError) {
+      this.#log.debug(message);
+      return;
+    }
+    this.#lastLoggedError = message;
+    this.#log.error(message);
+  }
+
+  #emit(state: PublisherState, error?: string): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(state, error);
+      } catch (err) {
+        this.#log.error({ err }, 'publisher state listener failed');
+      }
+    }
+  }
+}
+
+class StatusTimeout extends Error {}
+
+function endClient(client: MqttClient, force: boolean, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      client.end(true);
+      resolve();
+    }, timeoutMs);
+    client.end(force, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
