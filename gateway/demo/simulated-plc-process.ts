@@ -95,4 +95,3 @@ function valueFunction(tag: ModbusTag, period: number): (t: number) => unknown {
   if (tag.type === 'bool') return () => false;
   return byType[tag.type];
 }
-

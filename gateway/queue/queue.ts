@@ -40,7 +40,7 @@ export interface MessageQueue {
   open(): Promise<void>;
   /**
    * Stores messages in order and resolves with their sequence numbers once they are as durable as the
-   * queue's configuration promises (see the durability bound in the README).
+   * queue's configuration promises (see the durability bound in docs/queue.md).
    */
   append(messages: readonly OutgoingMessage[]): Promise<number[]>;
   /** Up to `limit` stored messages with seq > afterSeq, in seq order. */

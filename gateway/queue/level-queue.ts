@@ -1,0 +1,561 @@
+/**
+ * The on-disk queue: LevelDB (classic-level) in `dir`, one key per message (see record-codec.ts).
+ *
+ * Group commit: appends arriving within `flushIntervalMs` are written in one LevelDB batch, and each
+ * `append` resolves once its batch is written. Durability bound (also in docs/queue.md):
+ * - sync false (default): LevelDB writes the batch to its log with write(2) before the batch call returns,
+ *   so the data is in the OS page cache. A killed process (SIGKILL, OOM, crash) loses nothing that
+ *   `append` resolved; a power loss or kernel panic can lose the last batches not yet written back.
+ * - sync true: every batch is fsynced before `append` resolves; nothing acknowledged to the producer is
+ *   lost even on power loss, at the cost of one fsync per batch (group commit amortises it).
+ *
+ * Counters (depth, bytes, oldest) live in memory, initialised by one scan at open. All writes (append
+ * batches, acks, drops) go through one serial chain so the counters always match what is on disk.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Level } from 'level';
+import { AppendListeners } from './append-listeners.ts';
+import { isCorruption, moveAside } from './corrupt-store.ts';
+import { DropReporter } from './drop-reporter.ts';
+import { closedError, QueueError } from './errors.ts';
+import { formatBytes, formatCount } from './format.ts';
+import { type CommonQueueOptions, DEFAULT_DROP_LOG_INTERVAL_MS, DEFAULT_MAX_BYTES } from './options.ts';
+import { queueInUseError, removeOwner, writeOwner } from './owner-file.ts';
+import type { MessageQueue, OutgoingMessage, QueuedMessage, QueueStats } from './queue.ts';
+import {
+  decodeValue,
+  encodeValue,
+  enqueuedAtOf,
+  MESSAGE_KEY_END,
+  MESSAGE_KEY_START,
+  messageKey,
+  seqOfKey,
+} from './record-codec.ts';
+
+export interface LevelQueueOptions extends CommonQueueOptions {
+  /** The LevelDB directory (created if missing). */
+  readonly dir: string;
+  /** fsync every batch (see the durability bound above). Default false. */
+  readonly sync?: boolean | undefined;
+  /** Group-commit window in ms; 0 writes each append at once. Default 5. */
+  readonly flushIntervalMs?: number | undefined;
+  /** A pending batch this big is written without waiting for the window. Default 4 MiB. */
+  readonly maxBatchBytes?: number | undefined;
+}
+
+type Db = Level<Buffer, Buffer>;
+type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
+
+interface PendingAppend {
+  readonly seqs: number[];
+  readonly ops: BatchOp[];
+  readonly bytes: number;
+  readonly enqueuedAt: number;
+  readonly resolve: (seqs: number[]) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** Holds the seq high-water mark, so seqs are never reused even after the queue was emptied. */
+const HIGH_WATER_KEY = Buffer.from('m:highWater');
+/** Undecodable records are moved here (kept for inspection, never published, not counted). */
+const QUARANTINE_PREFIX = 'x:';
+const SCAN_CHUNK = 1000;
+const ENCODING = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
+
+export class LevelQueue implements MessageQueue {
+  readonly #dir: string;
+  readonly #log: CommonQueueOptions['log'];
+  readonly #sync: boolean;
+  readonly #flushIntervalMs: number;
+  readonly #maxBatchBytes: number;
+  readonly #maxBytes: number;
+  readonly #maxAgeMs: number | undefined;
+  readonly #now: () => number;
+  readonly #listeners: AppendListeners;
+  readonly #drops: DropReporter;
+  #db: Db | undefined;
+  #state: 'closed' | 'opening' | 'open' | 'closing' = 'closed';
+  /** Serialises every write so counters and disk agree; never rejects (links catch their own errors). */
+  #chain: Promise<void> = Promise.resolve();
+  #pending: PendingAppend[] = [];
+  #pendingBytes = 0;
+  #flushTimer: NodeJS.Timeout | undefined;
+  /** The batch write waiting in the chain, if any: new appends join it rather than queue another. */
+  #flushQueued: Promise<void> | undefined;
+  #ageTimer: NodeJS.Timeout | undefined;
+  #nextSeq = 1;
+  /** Every seq below this is gone: iterators start here to skip LevelDB's tombstones of acked messages. */
+  #headSeq = 1;
+  #depth = 0;
+  #bytes = 0;
+  #oldest: { seq: number; enqueuedAt: number } | undefined;
+  #dropped = 0;
+  #degraded = false;
+
+  constructor(options: LevelQueueOptions) {
+    this.#dir = options.dir;
+    this.#log = options.log.child({ queue: options.dir });
+    this.#sync = options.sync ?? false;
+    this.#flushIntervalMs = options.flushIntervalMs ?? 5;
+    this.#maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024;
+    this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    this.#maxAgeMs = options.maxAgeSeconds === undefined ? undefined : options.maxAgeSeconds * 1000;
+    this.#now = options.now ?? Date.now;
+    this.#listeners = new AppendListeners(this.#log);
+    this.#drops = new DropReporter(
+      this.#log,
+      { maxBytes: this.#maxBytes, maxAgeSeconds: options.maxAgeSeconds },
+      options.dropLogIntervalMs ?? DEFAULT_DROP_LOG_INTERVAL_MS,
+    );
+  }
+
+  async open(): Promise<void> {
+    if (this.#state !== 'closed') return;
+    this.#state = 'opening';
+    try {
+      await mkdir(dirname(this.#dir), { recursive: true });
+      this.#db = await this.#openStore();
+      await writeOwner(this.#dir);
+    } catch (err) {
+      this.#state = 'closed';
+      throw err;
+    }
+    this.#state = 'open';
+    this.#startAgeTimer();
+    this.#log.info(
+      { depth: this.#depth, bytes: this.#bytes, nextSeq: this.#nextSeq },
+      this.#depth === 0
+        ? 'queue opened: empty'
+        : `queue opened: ${formatCount(this.#depth)} messages (${formatBytes(this.#bytes)}) waiting from before the restart`,
+    );
+  }
+
+  append(messages: readonly OutgoingMessage[]): Promise<number[]> {
+    if (this.#state !== 'open') return Promise.reject(closedError(this.#dir));
+    if (messages.length === 0) return Promise.resolve([]);
+    const enqueuedAt = this.#now();
+    let values: Buffer[];
+    try {
+      values = messages.map((m) => encodeValue(m, enqueuedAt));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // Seqs are taken synchronously, in call order: concurrent appends keep their order on disk.
+    const seqs: number[] = [];
+    const ops: BatchOp[] = [];
+    let bytes = 0;
+    for (const value of values) {
+      const seq = this.#nextSeq++;
+      const key = messageKey(seq);
+      seqs.push(seq);
+      ops.push({ type: 'put', key, value });
+      bytes += key.length + value.length;
+    }
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ seqs, ops, bytes, enqueuedAt, resolve, reject });
+      this.#pendingBytes += bytes;
+      this.#scheduleFlush();
+    });
+  }
+
+  async read(afterSeq: number, limit: number): Promise<QueuedMessage[]> {
+    this.#requireOpen();
+    if (limit <= 0) return [];
+    if (this.#hasExpired()) await this.#serial(() => this.#dropExpired());
+    const from = Math.max(0, Math.floor(afterSeq), this.#headSeq - 1);
+    const entries = await (await this.#store())
+      .iterator({ ...ENCODING, gt: messageKey(from), lt: MESSAGE_KEY_END, limit })
+      .all();
+    const out: QueuedMessage[] = [];
+    for (const [key, value] of entries) {
+      const seq = seqOfKey(key);
+      try {
+        out.push(decodeValue(seq, value));
+      } catch (err) {
+        await this.#serial(() => this.#quarantine([[key, value, err]], true));
+      }
+    }
+    return out;
+  }
+
+  async ack(seqs: readonly number[]): Promise<void> {
+    this.#requireOpen();
+    const wanted = [...new Set(seqs)].filter(
+      (s) => Number.isInteger(s) && s >= this.#headSeq && s < this.#nextSeq,
+    );
+    if (wanted.length === 0) return;
+    await this.#serial(async () => {
+      const db = await this.#store();
+      const keys = wanted.map(messageKey);
+      const values = await db.getMany(keys, ENCODING);
+      const ops: BatchOp[] = [];
+      let bytes = 0;
+      let removesOldest = false;
+      values.forEach((value, i) => {
+        const key = keys[i];
+        if (value === undefined || key === undefined) return; // already acked or dropped: idempotent
+        ops.push({ type: 'del', key });
+        bytes += key.length + value.length;
+        if (wanted[i] === this.#oldest?.seq) removesOldest = true;
+      });
+      if (ops.length === 0) return;
+      await this.#write(ops, `acknowledge ${ops.length} messages`);
+      this.#depth -= ops.length;
+      this.#bytes -= bytes;
+      if (removesOldest) await this.#refreshOldest();
+    });
+  }
+
+  onAppend(listener: () => void): () => void {
+    return this.#listeners.add(listener);
+  }
+
+  stats(): QueueStats {
+    return {
+      depth: this.#depth,
+      bytes: this.#bytes,
+      oldestEnqueuedAt: this.#oldest?.enqueuedAt,
+      dropped: this.#dropped,
+      degraded: this.#degraded,
+    };
+  }
+
+  /** Writes what is pending (appends already accepted are stored, not rejected), then closes. */
+  async close(): Promise<void> {
+    if (this.#state !== 'open') return;
+    this.#state = 'closing';
+    if (this.#ageTimer !== undefined) clearInterval(this.#ageTimer);
+    this.#ageTimer = undefined;
+    await this.#flush().catch(() => undefined);
+    await this.#chain;
+    this.#drops.close();
+    await removeOwner(this.#dir).catch((err: unknown) =>
+      this.#log.warn({ err }, `could not remove the queue's OWNER file in ${this.#dir}`),
+    );
+    await this.#db?.close();
+    this.#db = undefined;
+    this.#state = 'closed';
+  }
+
+  // --- opening -------------------------------------------------------------------------------------
+
+  /** Opens LevelDB and scans it; a corrupt store is moved aside and replaced by an empty one. */
+  async #openStore(): Promise<Db> {
+    const db: Db = new Level<Buffer, Buffer>(this.#dir, ENCODING);
+    try {
+      await db.open();
+      await this.#scan(db);
+      return db;
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      const cause = (err as { cause?: { code?: string } }).cause;
+      if (cause?.code === 'LEVEL_LOCKED') throw await queueInUseError(this.#dir, cause);
+      if (!isCorruption(err)) {
+        throw new QueueError(
+          'QUEUE_OPEN_FAILED',
+          `queue ${this.#dir}: cannot open the store: ${describe(err)}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      await moveAside(this.#dir, innermost(err), this.#log, this.#now());
+    }
+    const fresh: Db = new Level<Buffer, Buffer>(this.#dir, ENCODING);
+    await fresh.open();
+    await this.#scan(fresh);
+    return fresh;
+  }
+
+  /** One pass over every message: counters, oldest, next seq; undecodable records are quarantined. */
+  async #scan(db: Db): Promise<void> {
+    this.#depth = 0;
+    this.#bytes = 0;
+    this.#oldest = undefined;
+    let lastSeq = 0;
+    const bad: [Buffer, Buffer, unknown][] = [];
+    const iterator = db.iterator({ ...ENCODING, gte: MESSAGE_KEY_START, lt: MESSAGE_KEY_END });
+    try {
+      for (
+        let chunk = await iterator.nextv(SCAN_CHUNK);
+        chunk.length > 0;
+        chunk = await iterator.nextv(SCAN_CHUNK)
+      ) {
+        for (const [key, value] of chunk) {
+          const seq = seqOfKey(key);
+          lastSeq = seq;
+          try {
+            decodeValue(seq, value);
+          } catch (err) {
+            bad.push([key, value, err]);
+            continue;
+          }
+          this.#depth++;
+          this.#bytes += key.length + value.length;
+          this.#oldest ??= { seq, enqueuedAt: enqueuedAtOf(value) };
+        }
+      }
+    } finally {
+      await iterator.close();
+    }
+    const highWater = await db.get(HIGH_WATER_KEY, ENCODING);
+    const recorded = highWater?.length === 8 ? Number(highWater.readBigUInt64BE(0)) : 0;
+    this.#nextSeq = Math.max(lastSeq, recorded) + 1;
+    this.#headSeq = this.#oldest?.seq ?? this.#nextSeq;
+    this.#db = db;
+    if (bad.length > 0) await this.#quarantine(bad, false);
+  }
+
+  // --- writing -------------------------------------------------------------------------------------
+
+  #scheduleFlush(): void {
+    if (this.#flushIntervalMs === 0 || this.#pendingBytes >= this.#maxBatchBytes) {
+      void this.#flush();
+    } else if (this.#flushTimer === undefined) {
+      this.#flushTimer = setTimeout(() => void this.#flush(), this.#flushIntervalMs);
+    }
+  }
+
+  /**
+   * Queues one batch write behind earlier writes. The batch is taken when the write starts, not now, so
+   * appends arriving while a write is in flight join the next batch: even with flushIntervalMs 0 a busy
+   * queue commits in groups instead of one LevelDB write (and fsync) per append.
+   */
+  #flush(): Promise<void> {
+    if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    if (this.#flushQueued !== undefined) return this.#flushQueued;
+    if (this.#pending.length === 0) return this.#chain;
+    const queued = this.#serial(() => {
+      this.#flushQueued = undefined;
+      const batch = this.#pending;
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      return batch.length === 0 ? Promise.resolve() : this.#writeAppends(batch);
+    });
+    this.#flushQueued = queued;
+    return queued;
+  }
+
+  async #writeAppends(batch: PendingAppend[]): Promise<void> {
+    const ops = batch.flatMap((a) => a.ops);
+    const lastSeq = batch.at(-1)?.seqs.at(-1) ?? 0;
+    const highWater = Buffer.allocUnsafe(8);
+    highWater.writeBigUInt64BE(BigInt(lastSeq));
+    ops.push({ type: 'put', key: HIGH_WATER_KEY, value: highWater });
+    try {
+      await this.#write(ops, `store ${ops.length - 1} messages`);
+    } catch (err) {
+      for (const append of batch) append.reject(err);
+      return;
+    }
+    for (const append of batch) {
+      this.#depth += append.seqs.length;
+      this.#bytes += append.bytes;
+      const first = append.seqs[0];
+      if (this.#oldest === undefined && first !== undefined) {
+        this.#oldest = { seq: first, enqueuedAt: append.enqueuedAt };
+      }
+    }
+    // Bounds before resolving, so a producer that awaited its append sees stats within the bound.
+    await this.#dropOverBound().catch((err: unknown) =>
+      this.#log.error({ err }, 'queue could not drop the oldest messages to stay within its bound'),
+    );
+    for (const append of batch) append.resolve(append.seqs);
+    this.#listeners.notify();
+  }
+
+  /**
+   * One LevelDB batch, retried once on a fresh handle: after a failed write LevelDB keeps its background
+   * error and refuses every later write until reopened. Batches are atomic and retrying identical puts
+   * is idempotent, so the retry cannot duplicate. A write that still fails rejects with a clear error;
+   * the next write tries again, so the queue recovers by itself once space is freed.
+   */
+  async #write(ops: BatchOp[], what: string): Promise<void> {
+    try {
+      await (await this.#store()).batch(ops, { sync: this.#sync });
+    } catch (first) {
+      this.#setDegraded(first);
+      try {
+        await this.#reopen();
+        await (await this.#store()).batch(ops, { sync: this.#sync });
+      } catch (second) {
+        throw new QueueError(
+          'QUEUE_WRITE_FAILED',
+          `queue ${this.#dir}: could not ${what}: ${describe(second)} (queue degraded; it retries with the next write)`,
+          { cause: second },
+        );
+      }
+    }
+    this.#setHealthy();
+  }
+
+  async #reopen(): Promise<void> {
+    const db = this.#db;
+    if (db === undefined) return;
+    await db.close().catch(() => undefined);
+    await db.open();
+  }
+
+  /** The open handle, reopening it if a failed recovery left it closed. */
+  async #store(): Promise<Db> {
+    const db = this.#requireOpen();
+    if (db.status !== 'open') await db.open();
+    return db;
+  }
+
+  #setDegraded(err: unknown): void {
+    if (this.#degraded) return;
+    this.#degraded = true;
+    this.#log.error(
+      { err, dir: this.#dir },
+      `queue write failed (${describe(err)}): queue degraded, reopening the store and retrying; appends are rejected until a write succeeds`,
+    );
+  }
+
+  #setHealthy(): void {
+    if (!this.#degraded) return;
+    this.#degraded = false;
+    this.#log.info({ dir: this.#dir }, 'queue writes succeed again: no longer degraded');
+  }
+
+  // --- bounds --------------------------------------------------------------------------------------
+
+  async #dropOverBound(): Promise<void> {
+    if (this.#bytes <= this.#maxBytes) return;
+    const count = await this.#dropOldestWhile((_, freed) => this.#bytes - freed > this.#maxBytes);
+    this.#countDrops('bytes', count);
+    await this.#dropExpired();
+  }
+
+  #hasExpired(): boolean {
+    return (
+      this.#maxAgeMs !== undefined &&
+      this.#oldest !== undefined &&
+      this.#oldest.enqueuedAt < this.#now() - this.#maxAgeMs
+    );
+  }
+
+  async #dropExpired(): Promise<void> {
+    if (!this.#hasExpired() || this.#maxAgeMs === undefined) return;
+    const cutoff = this.#now() - this.#maxAgeMs;
+    const count = await this.#dropOldestWhile((value) => value.length < 8 || enqueuedAtOf(value) < cutoff);
+    this.#countDrops('age', count);
+  }
+
+  #countDrops(reason: 'bytes' | 'age', count: number): void {
+    if (count === 0) return;
+    this.#dropped += count;
+    this.#drops.report(reason, count);
+  }
+
+  /** Deletes messages from the head while `drop(value, bytesFreedSoFar)` holds; returns how many. */
+  async #dropOldestWhile(drop: (value: Buffer, freed: number) => boolean): Promise<number> {
+    const db = await this.#store();
+    const ops: BatchOp[] = [];
+    let freed = 0;
+    let lastSeq = 0;
+    const iterator = db.iterator({ ...ENCODING, gte: messageKey(this.#headSeq), lt: MESSAGE_KEY_END });
+    try {
+      scan: for (let chunk = await iterator.nextv(256); chunk.length > 0; chunk = await iterator.nextv(256)) {
+        for (const [key, value] of chunk) {
+          if (!drop(value, freed)) break scan;
+          ops.push({ type: 'del', key });
+          freed += key.length + value.length;
+          lastSeq = seqOfKey(key);
+        }
+      }
+    } finally {
+      await iterator.close();
+    }
+    if (ops.length === 0) return 0;
+    await this.#write(ops, `drop ${ops.length} oldest messages`);
+    this.#depth -= ops.length;
+    this.#bytes -= freed;
+    this.#headSeq = lastSeq + 1;
+    await this.#refreshOldest();
+    return ops.length;
+  }
+
+  #startAgeTimer(): void {
+    if (this.#maxAgeMs === undefined) return;
+    const everyMs = Math.min(60_000, Math.max(1000, this.#maxAgeMs / 4));
+    this.#ageTimer = setInterval(() => {
+      if (this.#hasExpired()) {
+        this.#serial(() => this.#dropExpired()).catch((err: unknown) =>
+          this.#log.error({ err }, 'queue could not drop expired messages'),
+        );
+      }
+    }, everyMs);
+    this.#ageTimer.unref();
+  }
+
+  // --- helpers -------------------------------------------------------------------------------------
+
+  /** After the oldest message went away: finds the new oldest, skipping the deleted head. */
+  async #refreshOldest(): Promise<void> {
+    if (this.#oldest !== undefined && this.#oldest.seq >= this.#headSeq) this.#headSeq = this.#oldest.seq + 1;
+    const db = await this.#store();
+    const [first] = await db
+      .iterator({ ...ENCODING, gte: messageKey(this.#headSeq), lt: MESSAGE_KEY_END, limit: 1 })
+      .all();
+    if (first === undefined) {
+      this.#oldest = undefined;
+      return;
+    }
+    const seq = seqOfKey(first[0]);
+    this.#oldest = { seq, enqueuedAt: enqueuedAtOf(first[1]) };
+    this.#headSeq = seq;
+  }
+
+  /** Moves undecodable records out of the message range (kept, never published). */
+  async #quarantine(bad: [Buffer, Buffer, unknown][], counted: boolean): Promise<void> {
+    const ops: BatchOp[] = [];
+    for (const [key, value, err] of bad) {
+      const seq = seqOfKey(key);
+      this.#log.error(
+        { err, seq },
+        `queue record ${seq} cannot be decoded (${describe(err)}): skipped and kept under key "${QUARANTINE_PREFIX}${seq}"; the other messages are unaffected`,
+      );
+      ops.push({ type: 'del', key });
+      ops.push({ type: 'put', key: Buffer.concat([Buffer.from(QUARANTINE_PREFIX), key]), value });
+    }
+    await this.#write(ops, `quarantine ${bad.length} undecodable records`);
+    if (!counted) return;
+    for (const [key, value] of bad) {
+      this.#depth--;
+      this.#bytes -= key.length + value.length;
+      if (seqOfKey(key) === this.#oldest?.seq) await this.#refreshOldest();
+    }
+  }
+
+  #requireOpen(): Db {
+    // 'opening': the open scan quarantines undecodable records through the normal write path.
+    if (this.#db === undefined || this.#state === 'closed') {
+      throw closedError(this.#dir);
+    }
+    return this.#db;
+  }
+
+  /** Runs `task` after every earlier write; its outcome is returned, the chain itself never rejects. */
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(task);
+    this.#chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+}
+
+function innermost(err: unknown): unknown {
+  let e = err;
+  while ((e as { cause?: unknown })?.cause !== undefined) e = (e as { cause?: unknown }).cause;
+  return e;
+}
+
+function describe(err: unknown): string {
+  const e = innermost(err);
+  return e instanceof Error ? e.message : String(e);
+}
