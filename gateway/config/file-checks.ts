@@ -1,0 +1,64 @@
+/**
+ * Checks that need the file system: TLS files the broker connection will read, and secrets. Secrets that
+ * cannot be resolved are warnings: `fieldbridge validate` usually runs in a shell during commissioning,
+ * where the service's environment and $CREDENTIALS_DIRECTORY do not exist.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import { field } from './gateway-checks.ts';
+import type { Issue } from './problems.ts';
+import { describeFsError } from './read-json.ts';
+import { SecretRefSchema } from './schema.ts';
+import { resolveSecret } from './secrets.ts';
+
+const TLS_FILES = [
+  ['ca', 'TLS CA certificate'],
+  ['cert', 'TLS client certificate'],
+  ['key', 'TLS client key'],
+] as const;
+
+export async function checkTlsFiles(config: unknown, baseDir: string): Promise<Issue[]> {
+  const tls = field(field(config, 'mqtt'), 'tls');
+  const issues = await Promise.all(
+    TLS_FILES.map(async ([key, what]): Promise<Issue[]> => {
+      const path = field(tls, key);
+      if (typeof path !== 'string' || path === '') return [];
+      const file = resolve(baseDir, path);
+      try {
+        await readFile(file);
+        return [];
+      } catch (error) {
+        return [
+          {
+            pointer: `/mqtt/tls/${key}`,
+            message: `cannot read ${what} file ${file}: ${describeFsError(error)}`,
+          },
+        ];
+      }
+    }),
+  );
+  return issues.flat();
+}
+
+export function checkSecrets(config: unknown, baseDir: string, env: NodeJS.ProcessEnv): Issue[] {
+  const mqtt = field(config, 'mqtt');
+  const secrets = [
+    { pointer: '/mqtt/password', what: 'MQTT password', ref: field(mqtt, 'password') },
+    {
+      pointer: '/mqtt/tls/passphrase',
+      what: 'TLS key passphrase',
+      ref: field(field(mqtt, 'tls'), 'passphrase'),
+    },
+  ];
+  const issues: Issue[] = [];
+  for (const { pointer, what, ref } of secrets) {
+    if (!Value.Check(SecretRefSchema, ref)) continue;
+    try {
+      resolveSecret('file' in ref ? { file: resolve(baseDir, ref.file) } : ref, what, env);
+    } catch (error) {
+      issues.push({ pointer, message: `${(error as Error).message}; the gateway needs it when it runs` });
+    }
+  }
+  return issues;
+}

@@ -1,0 +1,124 @@
+/**
+ * Reads a JSON file and keeps a map from JSON pointers to source positions, so every later problem can
+ * name a line and column. Syntax errors come back as a positioned message rather than an exception.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+
+/** The part of json-source-map (CommonJS, untyped) that we use; positions are zero-based. */
+interface SourcePosition {
+  readonly line: number;
+  readonly column: number;
+  readonly pos: number;
+}
+interface PointerLocation {
+  readonly key?: SourcePosition;
+  readonly value: SourcePosition;
+}
+interface JsonSourceMap {
+  parse(text: string): { data: unknown; pointers: Record<string, PointerLocation> };
+}
+
+export interface Position {
+  /** One-based. */
+  readonly line: number;
+  /** One-based. */
+  readonly column: number;
+}
+
+export interface ParsedJson {
+  readonly ok: true;
+  readonly data: unknown;
+  /** Where a value (or, with 'key', its property name) starts; falls back to the nearest located parent. */
+  locate(pointer: string, at?: 'key' | 'value'): Position | undefined;
+}
+
+export interface JsonSyntaxError {
+  readonly ok: false;
+  readonly message: string;
+  readonly position: Position;
+}
+
+export type ReadJsonResult =
+  | ParsedJson
+  | JsonSyntaxError
+  | { readonly ok: 'unreadable'; readonly reason: string; readonly code: string | undefined };
+
+export async function readJsonFile(file: string): Promise<ReadJsonResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    return { ok: 'unreadable', reason: describeFsError(error), code: (error as NodeJS.ErrnoException).code };
+  }
+  return parseJson(text);
+}
+
+export function parseJson(source: string): ParsedJson | JsonSyntaxError {
+  const text = source.startsWith('\uFEFF') ? source.slice(1) : source;
+  // JSON.parse is the authority on validity and words its errors better; json-source-map knows positions.
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    return syntaxError(text, (error as Error).message);
+  }
+  const jsonMap = createRequire(import.meta.url)('json-source-map') as JsonSourceMap;
+  const { data, pointers } = jsonMap.parse(text);
+  return {
+    ok: true,
+    data,
+    locate(pointer, at = 'value') {
+      for (let p = pointer; ; p = p.slice(0, p.lastIndexOf('/'))) {
+        const location = pointers[p];
+        if (location !== undefined) {
+          const position = (p === pointer && at === 'key' ? location.key : undefined) ?? location.value;
+          return { line: position.line + 1, column: position.column + 1 };
+        }
+        if (p === '') return undefined;
+      }
+    },
+  };
+}
+
+function syntaxError(text: string, rawMessage: string): JsonSyntaxError {
+  const at = /at position (\d+)/.exec(rawMessage)?.[1] ?? tokenPosition(text);
+  const offset = at === undefined ? text.length : Math.min(Number(at), text.length);
+  const message = rawMessage
+    .replace(/ in JSON at position \d+.*$/, '')
+    .replace(/, ".*" is not valid JSON$/s, '')
+    .replace(/^Unexpected end of JSON input$/, 'unexpected end of file');
+  return { ok: false, message: `invalid JSON: ${message}`, position: positionAt(text, offset) };
+}
+
+/** JSON.parse leaves the position out of some messages; json-source-map always reports one. */
+function tokenPosition(text: string): string | undefined {
+  try {
+    (createRequire(import.meta.url)('json-source-map') as JsonSourceMap).parse(text);
+  } catch (error) {
+    return /at position (\d+)/.exec((error as Error).message)?.[1];
+  }
+  return undefined;
+}
+
+function positionAt(text: string, offset: number): Position {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
+}
+
+/** "no such file", "permission denied", …: the reason without Node's syscall noise. */
+export function describeFsError(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    case 'ENOTDIR':
+      return 'a parent of it is not a directory';
+    default:
+      return (error as Error).message;
+  }
+}
