@@ -1,0 +1,99 @@
+/**
+ * A subscription group: one OPC UA subscription with one monitored item per tag (issue 5). The server
+ * samples each item and pushes changes every publishing interval; the first notification carries every
+ * item's current value. An item the server refuses (BadNodeIdUnknown, BadFilterNotAllowed for a deadband
+ * on a non-numeric node, …) makes only its tag bad, with the server's code kept.
+ */
+import type {
+  ClientSession,
+  ClientSubscription,
+  MonitoringParametersOptions,
+  ReadValueIdOptions,
+} from 'node-opcua-client';
+import type { CompiledSubscriptionGroup } from '../../mappings/opcua/compile.ts';
+import { formatStatus } from '../../mappings/opcua/convert.ts';
+import type { OpcUaItemResult, OpcUaReading } from '../../mappings/opcua/reading.ts';
+
+type OpcUa = typeof import('node-opcua-client');
+
+export interface SubscriptionGroupOptions {
+  readonly opcua: OpcUa;
+  readonly group: CompiledSubscriptionGroup;
+  readonly session: ClientSession;
+  readonly items: readonly { readonly tag: number; readonly read: ReadValueIdOptions }[];
+  readonly onReading: (reading: OpcUaReading) => void;
+  /** The subscription died (terminated by the server, or timed out): the driver rebuilds the session. */
+  readonly onFailure: (error: Error) => void;
+}
+
+export interface SubscriptionGroup {
+  stop(): Promise<void>;
+}
+
+function monitoringParameters(opcua: OpcUa, group: CompiledSubscriptionGroup): MonitoringParametersOptions {
+  const base = {
+    samplingInterval: group.samplingIntervalMs,
+    queueSize: group.queueSize,
+    discardOldest: true,
+  };
+  if (group.deadband === undefined) return base;
+  return {
+    ...base,
+    filter: new opcua.DataChangeFilter({
+      trigger: opcua.DataChangeTrigger.StatusValue,
+      deadbandType:
+        group.deadband.type === 'percent' ? opcua.DeadbandType.Percent : opcua.DeadbandType.Absolute,
+      deadbandValue: group.deadband.value,
+    }),
+  };
+}
+
+export async function startSubscriptionGroup(options: SubscriptionGroupOptions): Promise<SubscriptionGroup> {
+  const { opcua, group, session, items, onReading, onFailure } = options;
+  let stopped = false;
+  const subscription: ClientSubscription = await session.createSubscription2({
+    requestedPublishingInterval: group.publishingIntervalMs,
+    // Lifetime and keep-alive counts per Part 4, 5.13.2: the server keeps the subscription for
+    // lifetime × interval without a publish request; keep-alives every maxKeepAlive × interval.
+    requestedLifetimeCount: 60,
+    requestedMaxKeepAliveCount: 10,
+    maxNotificationsPerPublish: 0,
+    publishingEnabled: true,
+    priority: 1,
+  });
+  subscription.on('terminated', () => {
+    if (!stopped) onFailure(new Error(`subscription of group "${group.name}" was terminated`));
+  });
+  if (items.length > 0) {
+    const monitored = await subscription.monitorItems(
+      items.map((i) => i.read),
+      monitoringParameters(opcua, group),
+      opcua.TimestampsToReturn.Both,
+    );
+    monitored.on('changed', (_item, dataValue, index) => {
+      const item = items[index];
+      if (stopped || item === undefined) return;
+      onReading({ ts: Date.now(), results: [{ tag: item.tag, dataValue }] });
+    });
+    const refused: OpcUaItemResult[] = [];
+    monitored.monitoredItems.forEach((monitoredItem, index) => {
+      const item = items[index];
+      const status = monitoredItem.statusCode;
+      if (item === undefined || status === undefined || status.isGood()) return;
+      refused.push({
+        tag: item.tag,
+        error: `the server refused to monitor the node: ${formatStatus(status)}`,
+        code: status.value >>> 0,
+      });
+    });
+    if (refused.length > 0) onReading({ ts: Date.now(), results: refused });
+  }
+  return {
+    async stop() {
+      stopped = true;
+      await subscription.terminate().catch(() => {
+        // the session or connection is already gone: nothing left to terminate
+      });
+    },
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * `fieldbridge opcua browse` and `fieldbridge opcua trust` (issue 5): commissioning helpers.
+ *
+ *   fieldbridge opcua browse <endpoint> [--root <node>] [--depth N] [--write <mapping.json>]
+ *                            [--state-dir <dir>] [--security-mode M] [--security-policy P] [--user NAME]
+ *     (the password for --user comes from $FIELDBRIDGE_OPCUA_PASSWORD, never from the command line)
+ *   fieldbridge opcua trust <stateDir> --list
+ *   fieldbridge opcua trust <stateDir> <fingerprint | rejected file name | certificate file>
+ *
+ * trust only touches files (no node-opcua import); browse loads node-opcua when it runs.
+ */
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  type CertificateInfo,
+  listCertificates,
+  pkiDir,
+  readCertificate,
+  rejectedDir,
+  trustedDir,
+  trustRejected,
+} from '../../drivers/opcua/pki.ts';
+import { type BrowsedVariable, mappingFromBrowse } from '../../mappings/opcua/browse-mapping.ts';
+import { SECURITY_MODES, SECURITY_POLICIES } from '../../mappings/opcua/device-schema.ts';
+
+export interface CommandOutput {
+  log(line: string): void;
+  error(line: string): void;
+}
+
+const TRUST_USAGE = 'usage: fieldbridge opcua trust <stateDir> [--list | <fingerprint | file>]';
+const BROWSE_USAGE =
+  'usage: fieldbridge opcua browse <endpoint> [--root <node>] [--depth N] [--write <mapping.json>] [--state-dir <dir>] [--security-mode None|Sign|SignAndEncrypt] [--security-policy P] [--user NAME]';
+
+function describeCert(c: CertificateInfo): string {
+  return `  ${c.fingerprint}  ${c.subject}${c.applicationUri === undefined ? '' : `  ${c.applicationUri}`}  valid to ${c.validTo}\n    ${c.file}`;
+}
+
+export async function runOpcuaTrust(argv: readonly string[], out: CommandOutput): Promise<number> {
+  let parsed: ReturnType<typeof parseTrust>;
+  try {
+    parsed = parseTrust(argv);
+  } catch (error) {
+    out.error(`${(error as Error).message}\n${TRUST_USAGE}`);
+    return 2;
+  }
+  const [stateDir, which] = parsed.positionals;
+  if (stateDir === undefined || (which === undefined) === (parsed.values.list !== true)) {
+    out.error(TRUST_USAGE);
+    return 2;
+  }
+  if (parsed.values.list === true) {
+    const rejected = await listCertificates(rejectedDir(stateDir));
+    const trusted = await listCertificates(trustedDir(stateDir));
+    out.log(`Rejected (not trusted) server certificates in ${rejectedDir(stateDir)}: ${rejected.length}`);
+    for (const cert of rejected) out.log(describeCert(cert));
+    out.log(`Trusted certificates in ${trustedDir(stateDir)}: ${trusted.length}`);
+    for (const cert of trusted) out.log(describeCert(cert));
+    if (rejected.length > 0) out.log(`Trust one with: fieldbridge opcua trust ${stateDir} <fingerprint>`);
+    return 0;
+  }
+  try {
+    const trusted = await trustFileOrRejected(stateDir, which as string);
+    out.log(`trusted ${trusted.subject} (SHA-1 ${trusted.fingerprint}): ${trusted.file}`);
+    out.log('The gateway uses it at its next connection attempt; no restart needed.');
+    return 0;
+  } catch (error) {
+    out.error(`fieldbridge opcua trust: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+/** A certificate file given by path is copied into trusted/; anything else names a rejected one. */
+async function trustFileOrRejected(stateDir: string, which: string): Promise<CertificateInfo> {
+  const inRejected = resolve(which).startsWith(resolve(rejectedDir(stateDir)));
+  if (!inRejected && (which.includes('/') || /\.(pem|der|crt)$/i.test(which))) {
+    let cert: CertificateInfo | undefined;
+    try {
+      cert = await readCertificate(which);
+    } catch {
+      // not a readable certificate file: fall through to the rejected folder
+    }
+    if (cert !== undefined) {
+      await mkdir(trustedDir(stateDir), { recursive: true });
+      const target = join(trustedDir(stateDir), basename(which));
+      await copyFile(which, target);
+      return { ...cert, file: target };
+    }
+  }
+  return trustRejected(stateDir, inRejected ? basename(which) : which);
+}
+
+function parseTrust(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], allowPositionals: true, options: { list: { type: 'boolean' } } });
+}
+
+function parseBrowse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      root: { type: 'string' },
+      depth: { type: 'string' },
+      write: { type: 'string' },
+      'state-dir': { type: 'string' },
+      'security-mode': { type: 'string' },
+      'security-policy': { type: 'string' },
+      user: { type: 'string' },
+    },
+  });
+}
+
+export async function runOpcuaBrowse(
+  argv: readonly string[],
+  out: CommandOutput,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  let parsed: ReturnType<typeof parseBrowse>;
+  try {
+    parsed = parseBrowse(argv);
+  } catch (error) {
+    out.error(`${(error as Error).message}\n${BROWSE_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const endpoint = positionals[0];
+  const depth = values.depth === undefined ? 3 : Number(values.depth);
+  const mode = values['security-mode'] ?? 'None';
+  const policy = values['security-policy'] ?? 'Basic256Sha256';
+  if (endpoint === undefined || !endpoint.startsWith('opc.tcp://')) {
+    out.error(`fieldbridge opcua browse: an endpoint like opc.tcp://host:4840 is needed\n${BROWSE_USAGE}`);
+    return 2;
+  }
+  if (!Number.isInteger(depth) || depth < 1 || depth > 20) {
+    out.error(`fieldbridge opcua browse: --depth must be an integer 1..20, not "${values.depth}"`);
+    return 2;
+  }
+  if (
+    !(SECURITY_MODES as readonly string[]).includes(mode) ||
+    !(SECURITY_POLICIES as readonly string[]).includes(policy)
+  ) {
+    out.error(
+      `fieldbridge opcua browse: --security-mode is one of ${SECURITY_MODES.join(', ')}; --security-policy one of ${SECURITY_POLICIES.join(', ')}`,
+    );
+    return 2;
+  }
+  const password = env.FIELDBRIDGE_OPCUA_PASSWORD;
+  if (values.user !== undefined && password === undefined) {
+    out.error('fieldbridge opcua browse: --user needs the password in $FIELDBRIDGE_OPCUA_PASSWORD');
+    return 2;
+  }
+  const stateDir = values['state-dir'] ?? env.STATE_DIRECTORY?.split(':')[0] ?? resolve('state');
+
+  const opcua = await import('node-opcua-client');
+  const { OPCUACertificateManager } = await import('node-opcua-certificate-manager');
+  const certificateManager = new OPCUACertificateManager({
+    rootFolder: pkiDir(stateDir),
+    automaticallyAcceptUnknownCertificate: false,
+    disableFileWatchers: true,
+  });
+  await certificateManager.initialize();
+  const client = opcua.OPCUAClient.create({
+    applicationName: 'fieldbridge',
+    applicationUri: `urn:${hostname()}:fieldbridge`,
+    clientCertificateManager: certificateManager,
+    securityMode: opcua.MessageSecurityMode[mode as (typeof SECURITY_MODES)[number]],
+    securityPolicy:
+      mode === 'None'
+        ? opcua.SecurityPolicy.None
+        : opcua.SecurityPolicy[policy as (typeof SECURITY_POLICIES)[number]],
+    endpointMustExist: false,
+    connectionStrategy: { maxRetry: 0 },
+  });
+  try {
+    await client.connect(endpoint);
+    const session = await client.createSession(
+      values.user === undefined
+        ? { type: opcua.UserTokenType.Anonymous }
+        : { type: opcua.UserTokenType.UserName, userName: values.user, password: password as string },
+    );
+    try {
+      const namespaceArray = await session.readNamespaceArray();
+      const root = values.root ?? 'i=85'; // the Objects folder
+      const variables: BrowsedVariable[] = [];
+      out.log(root);
+      const walk = async (nodeId: string, path: string[], level: number, indent: string): Promise<void> => {
+        const result = await session.browse({
+          nodeId,
+          browseDirection: opcua.BrowseDirection.Forward,
+          referenceTypeId: 'HierarchicalReferences',
+          includeSubtypes: true,
+          nodeClassMask: opcua.NodeClassMask.Object | opcua.NodeClassMask.Variable,
+          resultMask: 0x3f,
+        });
+        const references = result.references ?? [];
+        for (const [i, ref] of references.entries()) {
+          const last = i === references.length - 1;
+          const id = ref.nodeId.toString();
+          const name = ref.browseName.name ?? id;
+          const kind = opcua.NodeClass[ref.nodeClass] ?? String(ref.nodeClass);
+          out.log(`${indent}${last ? '└─' : '├─'} ${name}  (${id}, ${kind})`);
+          if (ref.nodeClass === opcua.NodeClass.Variable)
+            variables.push({ path: [...path, name], nodeId: id });
+          if (level < depth && ref.nodeId.namespace !== 0) {
+            await walk(id, [...path, name], level + 1, `${indent}${last ? '   ' : '│  '}`);
+          }
+        }
+      };
+      await walk(root, [], 1, '');
+      if (values.write !== undefined) {
+        const mapping = mappingFromBrowse(
+          variables,
+          namespaceArray,
+          `Browsed from ${endpoint} under ${root}`,
+        );
+        await writeFile(values.write, `${JSON.stringify(mapping, null, 2)}\n`);
+        out.log(`wrote ${variables.length} tags to ${values.write}`);
+      }
+    } finally {
+      await session.close().catch(() => {});
+    }
+    return 0;
+  } catch (error) {
+    out.error(`fieldbridge opcua browse: ${endpoint}: ${(error as Error).message}`);
+    if (/BadCertificateUntrusted|verification failed/i.test((error as Error).message)) {
+      out.error(
+        `The server certificate was saved in ${rejectedDir(stateDir)}; trust it with: fieldbridge opcua trust ${stateDir} --list`,
+      );
+    }
+    return 1;
+  } finally {
+    await client.disconnect().catch(() => {});
+    await certificateManager.dispose().catch(() => {});
+  }
+}

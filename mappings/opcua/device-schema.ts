@@ -1,0 +1,148 @@
+/**
+ * The `driver: "opcua"` entry of the gateway config's `devices` (issue 5), in the style of
+ * ModbusTcpDeviceSchema. It imports nothing from gateway/config/schema.ts on purpose: that file will import
+ * this one into its device union, and an import cycle between two modules that build schemas at load time
+ * fails with a ReferenceError. So the SecretRef shape and the common device fields are restated here
+ * (identical JSON, hence identical Static types).
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { PublishPolicySchema } from '../schema.ts';
+
+export const SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
+export type SecurityModeName = (typeof SECURITY_MODES)[number];
+
+/** Policies that are current in OPC UA 1.05 (Part 7). */
+export const SECURITY_POLICIES = ['Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'] as const;
+/** SHA-1 based policies, deprecated by the OPC Foundation: refused unless allowDeprecatedSecurity is true. */
+export const DEPRECATED_SECURITY_POLICIES = ['Basic128Rsa15', 'Basic256'] as const;
+export type SecurityPolicyName =
+  | (typeof SECURITY_POLICIES)[number]
+  | (typeof DEPRECATED_SECURITY_POLICIES)[number];
+
+const SecretRef = Type.Union(
+  [
+    Type.Object({ env: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+    Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+    Type.Object({ credential: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+  ],
+  { description: 'Where to read a secret from: {"env": NAME}, {"file": PATH} or {"credential": NAME}.' },
+);
+
+export const OpcUaUserSchema = Type.Object(
+  {
+    username: Type.String({ minLength: 1 }),
+    password: SecretRef,
+  },
+  {
+    additionalProperties: false,
+    description: 'User name identity. Without "user" the session is anonymous.',
+  },
+);
+
+export const OpcUaDeviceSchema = Type.Object(
+  {
+    name: Type.String({
+      minLength: 1,
+      pattern: '^[A-Za-z0-9_.-]+$',
+      description: 'Device name, unique; used in topics and logs.',
+    }),
+    description: Type.Optional(Type.String()),
+    enabled: Type.Optional(Type.Boolean({ description: 'Default true.' })),
+    driver: Type.Literal('opcua'),
+    endpoint: Type.String({
+      pattern: '^opc\\.tcp://',
+      description: 'Server endpoint URL, e.g. opc.tcp://plc.local:4840.',
+    }),
+    securityMode: Type.Optional(
+      Type.Union(
+        SECURITY_MODES.map((m) => Type.Literal(m)),
+        { description: 'Default "SignAndEncrypt". "None" needs allowInsecure: true.' },
+      ),
+    ),
+    securityPolicy: Type.Optional(
+      Type.Union(
+        [...SECURITY_POLICIES, ...DEPRECATED_SECURITY_POLICIES].map((p) => Type.Literal(p)),
+        {
+          description:
+            'Default "Basic256Sha256". Basic128Rsa15 and Basic256 are deprecated (SHA-1) and need allowDeprecatedSecurity: true.',
+        },
+      ),
+    ),
+    allowInsecure: Type.Optional(
+      Type.Boolean({
+        description: 'Required (true) for securityMode "None": traffic is neither signed nor encrypted.',
+      }),
+    ),
+    allowDeprecatedSecurity: Type.Optional(
+      Type.Boolean({ description: 'Permit the deprecated policies Basic128Rsa15 and Basic256.' }),
+    ),
+    user: Type.Optional(OpcUaUserSchema),
+    applicationUri: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Application URI of this client (put into its certificate). Default "urn:<host>:fieldbridge".',
+      }),
+    ),
+    mapping: Type.String({ minLength: 1, description: 'Tag-mapping file, relative to this config file.' }),
+    pollIntervalMs: Type.Optional(
+      Type.Integer({
+        minimum: 10,
+        description: 'Default 1000; poll groups without their own interval use it.',
+      }),
+    ),
+    timeoutMs: Type.Optional(
+      Type.Integer({ minimum: 100, maximum: 600000, description: 'Per-request timeout. Default 5000.' }),
+    ),
+    staleAfterMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'Tags become "stale" when no good value for this long. Default 3 × poll interval + timeout.',
+      }),
+    ),
+    publish: Type.Optional(PublishPolicySchema),
+    batch: Type.Optional(
+      Type.Boolean({ description: 'One message per notification/poll with every tag that changed.' }),
+    ),
+    useSourceTimestamp: Type.Optional(
+      Type.Boolean({
+        description: "Stamp values with the server's source timestamp when it sends one. Default true.",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type OpcUaDeviceConfig = Static<typeof OpcUaDeviceSchema>;
+
+export interface DeviceProblem {
+  /** JSON pointer relative to the device object, e.g. "/securityMode". */
+  readonly pointer: string;
+  readonly message: string;
+}
+
+/**
+ * Cross-field rules that JSON Schema would express poorly: insecure and deprecated security must be
+ * asked for explicitly. Pure; the config loader can call it after schema validation.
+ */
+export function opcUaDeviceProblems(device: OpcUaDeviceConfig): DeviceProblem[] {
+  const problems: DeviceProblem[] = [];
+  const mode = device.securityMode ?? 'SignAndEncrypt';
+  if (mode === 'None' && device.allowInsecure !== true) {
+    problems.push({
+      pointer: '/securityMode',
+      message: `device "${device.name}": securityMode "None" sends everything unsigned and unencrypted; set "allowInsecure": true to accept that`,
+    });
+  }
+  const policy = device.securityPolicy ?? 'Basic256Sha256';
+  if (
+    (DEPRECATED_SECURITY_POLICIES as readonly string[]).includes(policy) &&
+    device.allowDeprecatedSecurity !== true
+  ) {
+    problems.push({
+      pointer: '/securityPolicy',
+      message: `device "${device.name}": securityPolicy "${policy}" is deprecated (SHA-1); use ${SECURITY_POLICIES.join(', ')} or set "allowDeprecatedSecurity": true`,
+    });
+  }
+  return problems;
+}

@@ -1,0 +1,47 @@
+/** Collects what an OPC UA device reports, for tests: the latest sample per tag and connection states. */
+import { Writable } from 'node:stream';
+import type { ConnectionState } from '../../../drivers/driver.ts';
+import type { DeviceEvents } from '../../../gateway/devices/device-plugin.ts';
+import { createLogger, type Logger } from '../../../gateway/log.ts';
+import type { TagSample } from '../../../mappings/sample.ts';
+
+export interface Collector extends DeviceEvents {
+  readonly latest: Map<string, TagSample>;
+  readonly states: ConnectionState[];
+  readonly logLines: string[];
+  readonly log: Logger;
+  waitFor(what: string, predicate: () => boolean, timeoutMs?: number): Promise<void>;
+}
+
+export function createCollector(): Collector {
+  const latest = new Map<string, TagSample>();
+  const states: ConnectionState[] = [];
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, callback) {
+      logLines.push(String(chunk));
+      callback();
+    },
+  });
+  return {
+    latest,
+    states,
+    logLines,
+    log: createLogger({ level: 'debug', destination: sink }),
+    onSamples(samples) {
+      for (const sample of samples) if (sample !== undefined) latest.set(sample.tag, sample);
+    },
+    onConnectionState(state) {
+      states.push(state);
+    },
+    async waitFor(what, predicate, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate()) {
+        if (Date.now() > deadline) {
+          throw new Error(`timed out waiting for ${what}; latest: ${JSON.stringify([...latest.values()])}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+}
