@@ -264,6 +264,12 @@ export class LevelQueue implements MessageQueue {
     }
     const fresh: Db = new Level<Buffer, Buffer>(this.#dir, ENCODING);
     await fresh.open();
+    // The old high-water mark is in the store that was moved aside. Seqs must still never go back (consumers
+    // drop "duplicates" by seq), so the new store starts above any seq the old one can have used: epoch ms ×
+    // 1000 (no gateway appends 1000 messages per ms for decades), and consumers see the jump as the gap it is.
+    const floor = Buffer.allocUnsafe(8);
+    floor.writeBigUInt64BE(BigInt(this.#now()) * 1000n);
+    await fresh.put(HIGH_WATER_KEY, floor, ENCODING);
     await this.#scan(fresh);
     return fresh;
   }

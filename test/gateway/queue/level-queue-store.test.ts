@@ -131,6 +131,13 @@ describe('LevelQueue on disk', () => {
     expect(queue.stats().depth).toBe(0);
     const [seq] = await queue.append([msg(1)]);
     expect((await queue.read(0, 10)).map((m) => m.seq)).toEqual([seq]);
+    // The old store's high-water mark is unreadable, so seqs jump above anything it can have used:
+    // never back to 1, where consumers would take new messages for duplicates.
+    expect(seq).toBeGreaterThan(Date.now() * 1000 - 60_000_000);
+    await queue.close();
+    const reopened = await openQueue({ dir });
+    const [next] = await reopened.append([msg(2)]);
+    expect(next).toBe((seq ?? 0) + 1);
   });
 
   it('moves a store aside when the open scan hits a corrupt table file', async () => {
