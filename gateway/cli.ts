@@ -20,6 +20,17 @@ Usage:
   fieldbridge demo [--for <seconds>] [--quiet]   simulated PLC + embedded broker + gateway, prints every message
   fieldbridge run <config.json>                   run the gateway (logs: JSON lines; --pretty for humans)
   fieldbridge validate <config.json>              check a config and every mapping file it names
+  fieldbridge status [--url <url>] [--token <t>]  ask a running gateway (default http://127.0.0.1:9810)
+  fieldbridge read <config.json> <device>         poll one device once and print its decoded tags
+  fieldbridge probe --host <h> --address <a> [--port 502] [--unit 1] [--count 2] [--type float32]
+                    [--area holding|input]        show registers decoded in every byte/word order
+  fieldbridge opcua browse <endpoint> [--root <node>] [--depth N] [--write <mapping.json>] [--state-dir <dir>]
+                           [--security-mode M] [--security-policy P] [--user NAME]
+                                                  list an OPC UA server's variables; --write drafts a mapping
+                                                  (password for --user: $FIELDBRIDGE_OPCUA_PASSWORD)
+  fieldbridge opcua trust <stateDir> --list       OPC UA server certificates: rejected and trusted
+  fieldbridge opcua trust <stateDir> <fingerprint | certificate file>
+                                                  trust a rejected server certificate (see docs/opcua.md)
   fieldbridge version
 
 Options:
@@ -29,6 +40,8 @@ Options:
 `;
 
 export async function main(argv: readonly string[], out: Output = consoleOutput): Promise<number> {
+  // `opcua` subcommands have flags of their own: dispatched before the global parse, which would reject them.
+  if (argv[0] === 'opcua') return runOpcua(argv.slice(1), out);
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -66,9 +79,44 @@ export async function main(argv: readonly string[], out: Output = consoleOutput)
         return usageError(out, '--for needs a number of seconds > 0');
       return runDemo({ forSeconds: seconds, quiet: values.quiet === true, log: logOptions }, out);
     }
+    case 'status': {
+      const { runStatus } = await import('./commands/status.ts');
+      return runStatus({ url: values.url, token: values.token }, out);
+    }
+    case 'read': {
+      if (rest[0] === undefined || rest[1] === undefined)
+        return usageError(out, 'read needs a config file and a device name');
+      const { runRead } = await import('./commands/read.ts');
+      return runRead(rest[0], rest[1], out);
+    }
+    case 'probe': {
+      const { parseProbeOptions, runProbe } = await import('./commands/probe.ts');
+      const probe = parseProbeOptions(values);
+      return typeof probe === 'string' ? usageError(out, probe) : runProbe(probe, out);
+    }
     default:
       return usageError(out, `unknown command "${command}"`);
   }
+}
+
+async function runOpcua(argv: readonly string[], out: Output): Promise<number> {
+  const [subcommand, ...rest] = argv;
+  if (subcommand === 'browse') {
+    const { runOpcuaBrowse } = await import('./commands/opcua.ts');
+    return runOpcuaBrowse(rest, out);
+  }
+  if (subcommand === 'trust') {
+    const { runOpcuaTrust } = await import('./commands/opcua.ts');
+    return runOpcuaTrust(rest, out);
+  }
+  if (subcommand === '--help' || subcommand === '-h') {
+    out.log(USAGE);
+    return 0;
+  }
+  return usageError(
+    out,
+    subcommand === undefined ? 'opcua needs "browse" or "trust"' : `unknown opcua command "${subcommand}"`,
+  );
 }
 
 function parse(argv: readonly string[]) {
@@ -81,6 +129,15 @@ function parse(argv: readonly string[]) {
       'log-level': { type: 'string' },
       for: { type: 'string' },
       quiet: { type: 'boolean' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      unit: { type: 'string' },
+      address: { type: 'string' },
+      count: { type: 'string' },
+      type: { type: 'string' },
+      area: { type: 'string' },
     },
   });
 }

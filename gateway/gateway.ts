@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import type { LoadedConfig } from './config/load.ts';
+import type { LoadedConfig, LoadedDevice } from './config/load.ts';
 import { resolveSecret } from './config/secrets.ts';
-import { DeviceRunner, type DeviceStatus } from './devices/device-runner.ts';
+import type { DeviceContext } from './devices/device-plugin.ts';
+import { DeviceRunner, type DeviceRunnerOptions, type DeviceStatus } from './devices/device-runner.ts';
 import type { Logger } from './log.ts';
 import { createPublisher, type Publisher } from './publisher/mqtt-publisher.ts';
 import { createQueue } from './queue/index.ts';
@@ -17,6 +18,18 @@ export interface GatewayOptions {
   readonly loaded: LoadedConfig;
   readonly log: Logger;
   readonly env?: NodeJS.ProcessEnv;
+  /** Per-poll hook for metrics (see DeviceRunnerOptions.onPoll). */
+  readonly onPoll?: DeviceRunnerOptions['onPoll'];
+}
+
+/** What a reload changed, by device name. */
+export interface ReloadSummary {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly restarted: readonly string[];
+  readonly unchanged: readonly string[];
+  /** Top-level sections that changed but only take effect after a restart (mqtt, queue, …). */
+  readonly needRestart: readonly string[];
 }
 
 export interface GatewayStatus {
@@ -34,7 +47,14 @@ export class Gateway {
   readonly #log: Logger;
   readonly #queue: MessageQueue;
   readonly #publisher: Publisher;
-  readonly #devices: DeviceRunner[];
+  readonly #onPoll: GatewayOptions['onPoll'];
+  /** What device plugins get from the gateway: its state directory (OPC UA certificates) and env (secrets). */
+  readonly #deviceContext: DeviceContext;
+  readonly #topicContext: { readonly prefix: string; readonly gateway: string };
+  /** The config the process started with: the queue and MQTT session keep it until a restart. */
+  readonly #startConfig: LoadedConfig['config'];
+  /** Running devices in config order, each with the JSON of what it was built from (for reload). */
+  #devices: { readonly runner: DeviceRunner; readonly key: string }[];
 
   constructor(options: GatewayOptions) {
     const { loaded, log } = options;
@@ -49,7 +69,11 @@ export class Gateway {
     const mqtt = config.mqtt;
     const prefix = mqtt.topicPrefix ?? 'fieldbridge';
     const context = { prefix, gateway: this.id };
+    this.#topicContext = context;
+    this.#onPoll = options.onPoll;
+    this.#startConfig = config;
     const secrets = { env, credentialsDir: env.CREDENTIALS_DIRECTORY };
+    this.#deviceContext = { stateDir: this.stateDir, ...secrets };
     this.#queue = createQueue(config.queue ?? {}, this.stateDir, this.#log);
     this.#publisher = createPublisher(
       {
@@ -89,22 +113,24 @@ export class Gateway {
       this.#queue,
       this.#log,
     );
-    this.#devices = loaded.devices
-      .filter((d) => d.config.enabled !== false)
-      .map(
-        (d) =>
-          new DeviceRunner({
-            device: d.config,
-            mapping: d.mapping,
-            queue: this.#queue,
-            log: this.#log,
-            topics: {
-              context: { ...context, device: d.config.name },
-              tagTemplate: mqtt.topicTemplate ?? '{prefix}/{device}/{tag}',
-              batchTemplate: mqtt.batchTopicTemplate ?? '{prefix}/{device}',
-            },
-          }),
-      );
+    this.#devices = enabledDevices(loaded).map((d) => ({ runner: this.#runner(d), key: deviceKey(d) }));
+  }
+
+  #runner(d: LoadedDevice): DeviceRunner {
+    const mqtt = this.#startConfig.mqtt;
+    return new DeviceRunner({
+      device: d.config,
+      mapping: d.mapping,
+      queue: this.#queue,
+      log: this.#log,
+      onPoll: this.#onPoll,
+      context: this.#deviceContext,
+      topics: {
+        context: { ...this.#topicContext, device: d.config.name },
+        tagTemplate: mqtt.topicTemplate ?? '{prefix}/{device}/{tag}',
+        batchTemplate: mqtt.batchTopicTemplate ?? '{prefix}/{device}',
+      },
+    });
   }
 
   async start(): Promise<void> {
@@ -115,14 +141,14 @@ export class Gateway {
     );
     await this.#queue.open();
     await this.#publisher.start();
-    for (const device of this.#devices) await device.start();
+    for (const { runner } of this.#devices) await runner.start();
     this.#log.info('gateway running');
   }
 
   async stop(): Promise<void> {
     this.#log.info('stopping gateway');
-    for (const device of [...this.#devices].reverse()) {
-      await guarded(this.#log, `stop device ${device.name}`, () => device.stop());
+    for (const { runner } of [...this.#devices].reverse()) {
+      await guarded(this.#log, `stop device ${runner.name}`, () => runner.stop());
     }
     await guarded(this.#log, 'stop publisher', () => this.#publisher.stop({ drainMs: 2000 }));
     await guarded(this.#log, 'close queue', () => this.#queue.close());
@@ -133,11 +159,75 @@ export class Gateway {
     return {
       id: this.id,
       boot: this.boot,
-      devices: this.#devices.map((d) => d.status()),
+      devices: this.#devices.map((d) => d.runner.status()),
       publisher: this.#publisher.metrics(),
       queue: this.#queue.stats(),
     };
   }
+
+  /**
+   * Applies a new, already validated config (SIGHUP): devices whose config or mapping changed are
+   * restarted, new ones started, removed ones stopped; the others, the queue and the MQTT session are not
+   * touched, so nothing queued is lost. Changes outside `devices` need a restart and are only reported.
+   */
+  async reload(loaded: LoadedConfig): Promise<ReloadSummary> {
+    const before = this.#startConfig as Record<string, unknown>;
+    const after = loaded.config as Record<string, unknown>;
+    const needRestart = Object.keys({ ...before, ...after }).filter(
+      (section) =>
+        section !== 'devices' &&
+        section !== '$schema' &&
+        JSON.stringify(before[section]) !== JSON.stringify(after[section]),
+    );
+    const old = new Map(this.#devices.map((d) => [d.runner.name, d]));
+    const wanted = enabledDevices(loaded);
+    const wantedNames = new Set(wanted.map((d) => d.config.name));
+    const summary = {
+      added: [] as string[],
+      removed: [] as string[],
+      restarted: [] as string[],
+      unchanged: [] as string[],
+    };
+
+    for (const [name, d] of old) {
+      if (wantedNames.has(name)) continue;
+      await guarded(this.#log, `stop removed device ${name}`, () => d.runner.stop());
+      summary.removed.push(name);
+    }
+    const next: { runner: DeviceRunner; key: string }[] = [];
+    for (const d of wanted) {
+      const name = d.config.name;
+      const key = deviceKey(d);
+      const running = old.get(name);
+      if (running !== undefined && running.key === key) {
+        next.push(running);
+        summary.unchanged.push(name);
+        continue;
+      }
+      if (running !== undefined) {
+        await guarded(this.#log, `stop changed device ${name}`, () => running.runner.stop());
+      }
+      const runner = this.#runner(d);
+      next.push({ runner, key });
+      await guarded(this.#log, `start device ${name}`, () => runner.start());
+      (running === undefined ? summary.added : summary.restarted).push(name);
+    }
+    this.#devices = next;
+    this.#log.info({ ...summary, needRestart }, 'config reloaded');
+    if (needRestart.length > 0) {
+      this.#log.warn('changes to %s take effect only after a restart', needRestart.join(', '));
+    }
+    return { ...summary, needRestart };
+  }
+}
+
+function enabledDevices(loaded: LoadedConfig): LoadedDevice[] {
+  return loaded.devices.filter((d) => d.config.enabled !== false);
+}
+
+/** What a device runs from: a change in either restarts it on reload. */
+function deviceKey(d: LoadedDevice): string {
+  return JSON.stringify({ config: d.config, mapping: d.mapping });
 }
 
 async function guarded(log: Logger, what: string, step: () => Promise<void>): Promise<void> {

@@ -16,6 +16,7 @@ import { Backoff } from '../../gateway/backoff.ts';
 import { formatNodeId, nodeIdForServer } from '../../mappings/opcua/node-id.ts';
 import type { OpcUaItemResult, OpcUaReading } from '../../mappings/opcua/reading.ts';
 import type { Driver, DriverEvents } from '../driver.ts';
+import { routeNodeOpcuaLog } from './library-log.ts';
 import type { OpcUaDriverOptions } from './options.ts';
 import { pkiDir } from './pki.ts';
 import { startPollGroup } from './poll-group.ts';
@@ -52,6 +53,8 @@ export function createOpcUaDriver(options: OpcUaDriverOptions, events: DriverEve
   const run = async (): Promise<void> => {
     const opcua: OpcUa = await import('node-opcua-client');
     const { OPCUACertificateManager } = await import('node-opcua-certificate-manager');
+    // Before the first connect: node-opcua would otherwise print plain text into our JSON-lines stdout.
+    routeNodeOpcuaLog(opcua, log);
     let lastReason: string | undefined;
     while (!stopped) {
       events.onConnectionState('connecting');

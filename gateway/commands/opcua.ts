@@ -13,6 +13,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { routeNodeOpcuaLog } from '../../drivers/opcua/library-log.ts';
 import {
   type CertificateInfo,
   listCertificates,
@@ -155,6 +156,13 @@ export async function runOpcuaBrowse(
 
   const opcua = await import('node-opcua-client');
   const { OPCUACertificateManager } = await import('node-opcua-certificate-manager');
+  // Keep node-opcua's own chatter (certificate creation, dumps) out of the tree; its errors go to stderr.
+  const ignore = () => {};
+  routeNodeOpcuaLog(opcua, {
+    warn: (_fields, message) => out.error(`node-opcua: ${message}`),
+    debug: ignore,
+    trace: ignore,
+  });
   const certificateManager = new OPCUACertificateManager({
     rootFolder: pkiDir(stateDir),
     automaticallyAcceptUnknownCertificate: false,

@@ -4,7 +4,7 @@
  * when the gateway would start, 1 otherwise; warnings alone do not fail.
  */
 import type { Output } from '../cli.ts';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, tagCount } from '../config/load.ts';
 import { formatProblems, plural } from '../config/problems.ts';
 
 export async function runValidate(
@@ -16,7 +16,7 @@ export async function runValidate(
   const cwd = options.cwd ?? process.cwd();
   if (result.ok) {
     const { devices } = result.config;
-    const tags = devices.reduce((sum, device) => sum + device.mapping.tags.length, 0);
+    const tags = devices.reduce((sum, device) => sum + tagCount(device), 0);
     const files = new Set(devices.map((device) => device.mappingFile)).size;
     out.log(
       `✔ ${configPath} is valid: ${plural(devices.length, 'device')}, ${plural(tags, 'tag')} (${plural(files, 'mapping file')})`,

@@ -29,7 +29,14 @@ export function absoluteConfigPaths(config: GatewayConfig, baseDir: string): Gat
             }),
     }),
     ...(queue !== undefined && { queue: defined({ ...queue, dir: abs(queue.dir) }) }),
-    devices: config.devices.map((device) => ({ ...device, mapping: resolve(baseDir, device.mapping) })),
+    devices: config.devices.map((device) => ({
+      ...device,
+      mapping: resolve(baseDir, device.mapping),
+      ...(device.driver === 'opcua' &&
+        device.user !== undefined && {
+          user: { ...device.user, password: secret(device.user.password) as SecretRef },
+        }),
+    })),
   };
 }
 

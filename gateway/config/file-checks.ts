@@ -51,6 +51,17 @@ export function checkSecrets(config: unknown, baseDir: string, env: NodeJS.Proce
       ref: field(field(mqtt, 'tls'), 'passphrase'),
     },
   ];
+  const devices = field(config, 'devices');
+  if (Array.isArray(devices)) {
+    devices.forEach((device: unknown, index) => {
+      if (field(device, 'driver') !== 'opcua') return;
+      secrets.push({
+        pointer: `/devices/${index}/user/password`,
+        what: `OPC UA password of device "${String(field(device, 'name'))}"`,
+        ref: field(field(device, 'user'), 'password'),
+      });
+    });
+  }
   const issues: Issue[] = [];
   for (const { pointer, what, ref } of secrets) {
     if (!Value.Check(SecretRefSchema, ref)) continue;

@@ -4,23 +4,44 @@
  * is started and nothing is written: `fieldbridge validate` and `fieldbridge run` share this.
  */
 import { dirname, resolve } from 'node:path';
+import { type OpcUaDeviceConfig, opcUaDeviceProblems } from '../../mappings/opcua/device-schema.ts';
+import type { OpcUaMapping } from '../../mappings/opcua/schema.ts';
 import type { ModbusMapping } from '../../mappings/schema.ts';
 import { absoluteConfigPaths } from './absolute-paths.ts';
 import { checkSecrets, checkTlsFiles } from './file-checks.ts';
 import { checkGateway, checkReadLimits, field } from './gateway-checks.ts';
 import { checkMapping, type PlacedTag } from './mapping-checks.ts';
+import { KIND_NAMES, type MappingKind, mappingKindOf } from './mapping-kind.ts';
+import { checkOpcUaMapping } from './opcua-mapping-checks.ts';
 import { displayPath, type Issue, type Problem, pointerOf } from './problems.ts';
 import { type ParsedJson, readJsonFile } from './read-json.ts';
-import type { DeviceConfig, GatewayConfig } from './schema.ts';
+import type { GatewayConfig, ModbusTcpDeviceConfig } from './schema.ts';
 import { createSchemaValidators, type SchemaValidators } from './schema-validation.ts';
 
 export type { Problem } from './problems.ts';
 
-export interface LoadedDevice {
-  readonly config: DeviceConfig;
-  /** Absolute. */
-  readonly mappingFile: string;
-  readonly mapping: ModbusMapping;
+/** A device with its mapping, in the format of its protocol (`kind` tells which). */
+export type LoadedDevice =
+  | {
+      readonly kind: 'modbus';
+      readonly config: ModbusTcpDeviceConfig;
+      /** Absolute. */
+      readonly mappingFile: string;
+      readonly mapping: ModbusMapping;
+    }
+  | {
+      readonly kind: 'opcua';
+      readonly config: OpcUaDeviceConfig;
+      /** Absolute. */
+      readonly mappingFile: string;
+      readonly mapping: OpcUaMapping;
+    };
+
+/** How many tags a device's mapping defines, whatever its protocol. */
+export function tagCount(device: LoadedDevice): number {
+  return device.kind === 'modbus'
+    ? device.mapping.tags.length
+    : device.mapping.groups.reduce((sum, group) => sum + group.tags.length, 0);
 }
 
 export interface LoadedConfig {
@@ -42,6 +63,8 @@ export interface LoadOptions {
 }
 
 interface MappingLoad {
+  /** undefined when only devices of unknown drivers name the file: it is read but not checked. */
+  readonly kind: MappingKind | undefined;
   readonly problems: Problem[];
   readonly placed: PlacedTag[];
   /** Set when the file was read and parsed. */
@@ -72,14 +95,23 @@ export async function loadConfig(configPath: string, opts: LoadOptions = {}): Pr
   const warnings = [...checked.warnings, ...checkSecrets(data, baseDir, env)].map(place);
 
   const devices = field(data, 'devices');
-  const mappingFiles = Array.isArray(devices) ? devices.map((device) => mappingFileOf(device, baseDir)) : [];
-  const loads = await loadMappings(mappingFiles, validators);
+  const deviceList: unknown[] = Array.isArray(devices) ? devices : [];
+  const mappingFiles = deviceList.map((device) => mappingFileOf(device, baseDir));
+  const kinds = mappingKinds(deviceList, mappingFiles);
+  problems.push(...kinds.conflicts.map(place));
+  const loads = await loadMappings(kinds.byFile, validators);
   for (const load of loads.values()) problems.push(...load.problems);
-  mappingFiles.forEach((mappingFile, index) => {
+  deviceList.forEach((device, index) => {
+    const pointer = pointerOf('devices', index);
+    const kind = mappingKindOf(field(device, 'driver'));
+    // Cross-field security rules of an OPC UA device (insecure or deprecated security must be asked for).
+    if (kind === 'opcua' && typeof device === 'object' && device !== null) {
+      const deviceProblems = opcUaDeviceProblems(device as OpcUaDeviceConfig);
+      problems.push(...deviceProblems.map((p) => place({ ...p, pointer: `${pointer}${p.pointer}` })));
+    }
+    const mappingFile = mappingFiles[index];
     const load = mappingFile === undefined ? undefined : loads.get(mappingFile);
     if (mappingFile === undefined || load === undefined) return;
-    const device = (devices as unknown[])[index];
-    const pointer = pointerOf('devices', index);
     if (load.unreadable !== undefined) {
       const named = `named by ${displayPath(`${pointer}/mapping`).slice(2)}`;
       problems.push(
@@ -90,6 +122,7 @@ export async function loadConfig(configPath: string, opts: LoadOptions = {}): Pr
       );
       return;
     }
+    if (kind !== 'modbus' || load.kind !== 'modbus') return;
     const mappingName = String(field(device, 'mapping'));
     problems.push(...checkReadLimits(device, pointer, mappingName, load.placed).map(place));
   });
@@ -103,11 +136,17 @@ export async function loadConfig(configPath: string, opts: LoadOptions = {}): Pr
     config: {
       file,
       config,
-      devices: config.devices.map((device) => ({
-        config: device,
-        mappingFile: device.mapping,
-        mapping: loads.get(device.mapping)?.data as ModbusMapping,
-      })),
+      devices: config.devices.map((device): LoadedDevice => {
+        const mapping = loads.get(device.mapping)?.data;
+        return device.driver === 'opcua'
+          ? { kind: 'opcua', config: device, mappingFile: device.mapping, mapping: mapping as OpcUaMapping }
+          : {
+              kind: 'modbus',
+              config: device,
+              mappingFile: device.mapping,
+              mapping: mapping as ModbusMapping,
+            };
+      }),
     },
   };
 
@@ -121,26 +160,72 @@ function mappingFileOf(device: unknown, baseDir: string): string | undefined {
   return typeof mapping === 'string' && mapping !== '' ? resolve(baseDir, mapping) : undefined;
 }
 
-/** Each distinct mapping file is read and checked once, however many devices share it. */
-async function loadMappings(
+/**
+ * The format of each mapping file: that of the first device (of a known driver) naming it. A file named by
+ * devices of two protocols is reported at the later device, and checked as the first device's format.
+ */
+function mappingKinds(
+  devices: readonly unknown[],
   files: readonly (string | undefined)[],
-  validators: SchemaValidators,
-): Promise<Map<string, MappingLoad>> {
-  const unique = [...new Set(files.filter((f) => f !== undefined))];
-  const loads = await Promise.all(unique.map((file) => loadMapping(file, validators)));
-  return new Map(unique.map((file, i) => [file, loads[i] as MappingLoad]));
+): { byFile: Map<string, MappingKind | undefined>; conflicts: Issue[] } {
+  const byFile = new Map<string, MappingKind | undefined>();
+  const firstUser = new Map<string, number>();
+  const conflicts: Issue[] = [];
+  files.forEach((file, index) => {
+    if (file === undefined) return;
+    const kind = mappingKindOf(field(devices[index], 'driver'));
+    const known = byFile.get(file);
+    if (known === undefined) {
+      byFile.set(file, kind);
+      if (kind !== undefined) firstUser.set(file, index);
+      return;
+    }
+    if (kind === undefined || kind === known) return;
+    const first = firstUser.get(file) ?? 0;
+    const name = (i: number) => JSON.stringify(field(devices[i], 'name') ?? `devices[${i}]`);
+    conflicts.push({
+      pointer: pointerOf('devices', index, 'mapping'),
+      message:
+        `mapping file ${file} is already the ${KIND_NAMES[known]} mapping of device ${name(first)} ` +
+        `(devices[${first}]); ${KIND_NAMES[kind]} device ${name(index)} needs its own ${KIND_NAMES[kind]} mapping file ` +
+        '(the two protocols have different mapping formats)',
+    });
+  });
+  return { byFile, conflicts };
 }
 
-async function loadMapping(file: string, validators: SchemaValidators): Promise<MappingLoad> {
+/** Each distinct mapping file is read and checked once, however many devices share it. */
+async function loadMappings(
+  files: ReadonlyMap<string, MappingKind | undefined>,
+  validators: SchemaValidators,
+): Promise<Map<string, MappingLoad>> {
+  const unique = [...files];
+  const loads = await Promise.all(unique.map(([file, kind]) => loadMapping(file, kind, validators)));
+  return new Map(unique.map(([file], i) => [file, loads[i] as MappingLoad]));
+}
+
+async function loadMapping(
+  file: string,
+  kind: MappingKind | undefined,
+  validators: SchemaValidators,
+): Promise<MappingLoad> {
   const read = await readJsonFile(file);
-  if (read.ok === 'unreadable') return { problems: [], placed: [], unreadable: read.reason };
+  if (read.ok === 'unreadable') return { kind, problems: [], placed: [], unreadable: read.reason };
   if (read.ok === false) {
-    return { problems: [{ file, pointer: '', ...read.position, message: read.message }], placed: [] };
+    return { kind, problems: [{ file, pointer: '', ...read.position, message: read.message }], placed: [] };
   }
   const place = placeIn(file, read);
+  if (kind === undefined) return { kind, problems: [], placed: [], data: read.data };
+  if (kind === 'opcua') {
+    const checked = checkOpcUaMapping(read.data);
+    const schemaIssues = validators
+      .mapping(kind, read.data)
+      .filter((issue) => !checked.nodeIdPointers.has(issue.pointer));
+    return { kind, problems: [...schemaIssues, ...checked.issues].map(place), placed: [], data: read.data };
+  }
   const checked = checkMapping(read.data);
-  const problems = [...validators.mapping(read.data), ...checked.issues].map(place);
-  return { problems, placed: checked.placed, data: read.data };
+  const problems = [...validators.mapping(kind, read.data), ...checked.issues].map(place);
+  return { kind, problems, placed: checked.placed, data: read.data };
 }
 
 function placeIn(file: string, parsed: ParsedJson): (issue: Issue) => Problem {

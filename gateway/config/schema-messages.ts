@@ -34,7 +34,9 @@ export function describeSchemaErrors(errors: readonly ErrorObject[], options: De
     for (const [index, branch] of branches) {
       if (index !== chosen) for (const error of branch) pool.delete(error);
     }
-    if (chosen === undefined) {
+    const mismatch = chosen === undefined ? discriminatorMismatch(union) : undefined;
+    if (mismatch !== undefined) issues.push(mismatch);
+    else if (chosen === undefined) {
       const secret = options.isSecret?.((union.parentSchema ?? {}) as Schema) === true;
       issues.push({ pointer: union.instancePath, message: describeUnionMismatch(union, secret) });
     }
@@ -73,8 +75,45 @@ function chooseBranch(union: ErrorObject, branches: ReadonlyMap<number, ErrorObj
     const required = (alternative.required as string[] | undefined) ?? [];
     return required.length > 0 && required.every((key) => key in data) ? [index] : [];
   });
-  const [only] = candidates;
-  return candidates.length === 1 && only !== undefined && branches.has(only) ? only : undefined;
+  // Alternatives told apart by a constant property (an OPC UA group's "mode"): the one whose constant the
+  // data has is the one meant, whatever else is wrong with it.
+  const matching = candidates.filter((index) =>
+    discriminators(alternatives).every((key) => constOf(alternatives[index], key) === data[key]),
+  );
+  const [only] = matching;
+  return matching.length === 1 && only !== undefined && branches.has(only) ? only : undefined;
+}
+
+/** Properties that every alternative fixes to a constant, e.g. "mode" of {"mode": "poll", …} | {"mode": "subscription", …}. */
+function discriminators(alternatives: readonly Schema[]): string[] {
+  const [first] = alternatives;
+  if (first === undefined) return [];
+  return Object.keys((first.properties as Schema | undefined) ?? {}).filter((key) =>
+    alternatives.every((a) => constOf(a, key) !== undefined),
+  );
+}
+
+function constOf(schema: Schema | undefined, key: string): unknown {
+  const property = (schema?.properties as Schema | undefined)?.[key] as Schema | undefined;
+  return property !== undefined && 'const' in property ? property.const : undefined;
+}
+
+/** `unknown mode "sample"; expected one of subscription, poll`, at the discriminating property. */
+function discriminatorMismatch(union: ErrorObject): Issue | undefined {
+  const alternatives = unionAlternatives(union);
+  const data = union.data;
+  if (!isObject(data) || !alternatives.every(isObject)) return undefined;
+  for (const key of discriminators(alternatives)) {
+    const allowed = alternatives.map((a) => String(constOf(a, key)));
+    const value = data[key];
+    if (value === undefined || allowed.includes(value as string)) continue;
+    const hint = typeof value === 'string' ? didYouMean(value, allowed) : '';
+    return {
+      pointer: `${union.instancePath}${pointerOf(key)}`,
+      message: `unknown ${key} ${show(value)}${hint}; expected one of ${allowed.join(', ')}`,
+    };
+  }
+  return undefined;
 }
 
 function describeUnionMismatch(union: ErrorObject, secret: boolean): string {

@@ -9,7 +9,9 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import AjvModule, { type ValidateFunction } from 'ajv';
+import { OpcUaMappingSchema } from '../../mappings/opcua/schema.ts';
 import { ModbusMappingSchema } from '../../mappings/schema.ts';
+import type { MappingKind } from './mapping-kind.ts';
 import { type Issue, pointerOf } from './problems.ts';
 import { DeviceSchema, GatewayConfigSchema, SecretRefSchema } from './schema.ts';
 import { describeSchemaErrors } from './schema-messages.ts';
@@ -20,7 +22,8 @@ const Ajv = AjvModule.default;
 
 export interface SchemaValidators {
   gateway(data: unknown): Issue[];
-  mapping(data: unknown): Issue[];
+  /** Against the mapping format of the protocol whose devices use the file. */
+  mapping(kind: MappingKind, data: unknown): Issue[];
 }
 
 export function createSchemaValidators(): SchemaValidators {
@@ -31,12 +34,15 @@ export function createSchemaValidators(): SchemaValidators {
     ...GatewayConfigSchema,
     properties: { ...GatewayConfigSchema.properties, devices: { type: 'array' } },
   });
-  const mapping = ajv.compile(ModbusMappingSchema);
+  const mappings: Record<MappingKind, ValidateFunction> = {
+    modbus: ajv.compile(ModbusMappingSchema),
+    opcua: ajv.compile(OpcUaMappingSchema),
+  };
   const deviceByDriver = new Map<string, ValidateFunction>(
     deviceAlternatives().map((schema) => [driverOf(schema), ajv.compile(schema)]),
   );
   return {
-    mapping: (data) => run(mapping, data),
+    mapping: (kind, data) => run(mappings[kind], data),
     gateway(data) {
       const issues = run(gatewayWithoutDevices, data);
       const devices =
@@ -81,9 +87,18 @@ function run(validate: ValidateFunction, data: unknown): Issue[] {
   return validate(data) ? [] : describeSchemaErrors(validate.errors ?? [], { isSecret: isSecretRef });
 }
 
-/** Type.Optional() clones a schema, so a secret reference is recognised by its alternatives. */
+/**
+ * Type.Optional() clones a schema, so a secret reference is recognised by its alternatives: one-key
+ * objects named like SecretRefSchema's (the OPC UA device schema restates them without descriptions).
+ */
 function isSecretRef(schema: Record<string, unknown>): boolean {
-  return JSON.stringify(schema.anyOf) === JSON.stringify(SecretRefSchema.anyOf);
+  const keysOf = (alternatives: unknown): string =>
+    JSON.stringify(
+      Array.isArray(alternatives)
+        ? alternatives.map((a) => Object.keys((a as { properties?: object }).properties ?? {}))
+        : null,
+    );
+  return Array.isArray(schema.anyOf) && keysOf(schema.anyOf) === keysOf(SecretRefSchema.anyOf);
 }
 
 /** TypeBox collapses a one-member union to the member itself, so both shapes are handled. */

@@ -4,6 +4,7 @@
  * TypeScript types are derived from the same definitions.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { OpcUaDeviceSchema } from '../../mappings/opcua/device-schema.ts';
 import { ByteOrderSchema, PublishPolicySchema } from '../../mappings/schema.ts';
 
 /** A secret never sits inline in the config: it comes from an environment variable, a file, or a systemd credential. */
@@ -219,8 +220,39 @@ export const ModbusTcpDeviceSchema = Type.Object(
 );
 export type ModbusTcpDeviceConfig = Static<typeof ModbusTcpDeviceSchema>;
 
-export const DeviceSchema = Type.Union([ModbusTcpDeviceSchema], { discriminator: 'driver' });
+export const DeviceSchema = Type.Union([ModbusTcpDeviceSchema, OpcUaDeviceSchema], {
+  discriminator: 'driver',
+});
 export type DeviceConfig = Static<typeof DeviceSchema>;
+
+export const HttpSchema = Type.Object(
+  {
+    enabled: Type.Optional(
+      Type.Boolean({
+        description: 'Serve /healthz, /readyz, /metrics, /api/status and the status page. Default true.',
+      }),
+    ),
+    host: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Address to listen on. Default "127.0.0.1". Any other than loopback needs "token" or "username"+"password".',
+      }),
+    ),
+    port: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 65535,
+        description: 'TCP port. Default 9810 (0 = any free port).',
+      }),
+    ),
+    token: Type.Optional(SecretRefSchema),
+    username: Type.Optional(Type.String({ minLength: 1, description: 'Basic auth user (with "password").' })),
+    password: Type.Optional(SecretRefSchema),
+  },
+  { additionalProperties: false, description: 'The health, metrics and status HTTP server (issue 6).' },
+);
+export type HttpConfig = Static<typeof HttpSchema>;
 
 export const GatewayConfigSchema = Type.Object(
   {
@@ -259,6 +291,7 @@ export const GatewayConfigSchema = Type.Object(
     ),
     mqtt: MqttSchema,
     queue: Type.Optional(QueueSchema),
+    http: Type.Optional(HttpSchema),
     devices: Type.Array(DeviceSchema),
   },
   {

@@ -6,6 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OpcUaMappingSchema } from '../../mappings/opcua/schema.ts';
 import { ModbusMappingSchema } from '../../mappings/schema.ts';
 import { GatewayConfigSchema } from './schema.ts';
 
@@ -21,6 +22,7 @@ export function renderSchemaFiles(root: string = REPO_ROOT): SchemaFile[] {
   return [
     { path: join(root, 'gateway', 'config', 'gateway.schema.json'), text: render(GatewayConfigSchema) },
     { path: join(root, 'mappings', 'modbus-mapping.schema.json'), text: render(ModbusMappingSchema) },
+    { path: join(root, 'mappings', 'opcua-mapping.schema.json'), text: render(OpcUaMappingSchema) },
   ];
 }
 

@@ -27,7 +27,26 @@ export interface DeviceInstance {
   readonly defaultStaleAfterMs: number;
 }
 
+/** What some drivers need from the gateway beyond their own config (OPC UA: where its certificates live). */
+export interface DeviceContext {
+  /** The gateway's state directory (absolute). */
+  readonly stateDir: string;
+  /** For secrets: the gateway's environment ($CREDENTIALS_DIRECTORY included). */
+  readonly env: NodeJS.ProcessEnv;
+  /** systemd credentials directory; default env.CREDENTIALS_DIRECTORY. */
+  readonly credentialsDir?: string | undefined;
+}
+
 export interface DevicePlugin<C extends DeviceConfig = DeviceConfig> {
-  /** Compiles the mapping and builds the driver; throws a clear Error naming the device when it cannot. */
-  create(device: C, mapping: unknown, log: Logger, events: DeviceEvents): DeviceInstance;
+  /**
+   * Compiles the mapping and builds the driver; throws a clear Error naming the device when it cannot.
+   * Without a context, a plugin that needs one falls back to the gateway's defaults (tests use that).
+   */
+  create(
+    device: C,
+    mapping: unknown,
+    log: Logger,
+    events: DeviceEvents,
+    context?: DeviceContext,
+  ): DeviceInstance;
 }

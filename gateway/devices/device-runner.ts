@@ -9,7 +9,7 @@ import type { DeviceConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { createMessageBuilder, type TopicContext } from '../messages.ts';
 import type { MessageQueue } from '../queue/queue.ts';
-import type { DeviceInstance } from './device-plugin.ts';
+import type { DeviceContext, DeviceInstance } from './device-plugin.ts';
 import { loadDevicePlugin } from './registry.ts';
 
 export interface DeviceRunnerOptions {
@@ -24,6 +24,10 @@ export interface DeviceRunnerOptions {
   };
   /** Clock, injectable for tests. */
   readonly now?: () => number;
+  /** Handed to the device plugin (OPC UA keeps its certificates in the state directory). */
+  readonly context?: DeviceContext;
+  /** Called after every poll with its duration (from the reading's start) and samples: /metrics uses it. */
+  readonly onPoll?: (device: string, durationMs: number, samples: readonly TagSample[]) => void;
 }
 
 export interface DeviceStatus {
@@ -64,10 +68,16 @@ export class DeviceRunner {
     const { device, mapping, queue, topics } = this.#options;
     const plugin = await loadDevicePlugin(device);
     let onSamples: (samples: readonly TagSample[], ts: number) => void = () => {};
-    const instance = plugin.create(device, mapping, this.#log, {
-      onSamples: (samples, ts) => onSamples(samples, ts),
-      onConnectionState: (state, reason) => this.#onConnectionState(state, reason),
-    });
+    const instance = plugin.create(
+      device,
+      mapping,
+      this.#log,
+      {
+        onSamples: (samples, ts) => onSamples(samples, ts),
+        onConnectionState: (state, reason) => this.#onConnectionState(state, reason),
+      },
+      this.#options.context,
+    );
     this.#instance = instance;
     this.#latest = instance.tags.map(() => undefined);
 
@@ -85,8 +95,10 @@ export class DeviceRunner {
     const batch = device.batch === true;
     const index: number[] = [];
 
+    const onPoll = this.#options.onPoll;
     onSamples = (samples, ts) => {
       this.#polls++;
+      onPoll?.(device.name, this.#now() - ts, samples);
       index.length = 0;
       const changed = report.filter(samples, this.#now(), index);
       for (let i = 0; i < changed.length; i++) this.#latest[index[i]!] = changed[i];

@@ -2,9 +2,9 @@
  * The OPC UA DevicePlugin (issue 5): compiles the mapping, resolves the user password, and builds the
  * driver. node-opcua itself is loaded by the driver's start(), so importing this file stays cheap.
  *
- * Unlike Modbus, OPC UA needs the gateway's state directory (for its certificate store), so the plugin
- * takes a context: `create(device, mapping, log, events, context)`; without one, it falls back to the
- * gateway's own rule ($STATE_DIRECTORY, else ./state).
+ * Unlike Modbus, OPC UA needs the gateway's state directory (for its certificate store), so it uses the
+ * plugin context (DeviceContext): `create(device, mapping, log, events, context)`; without one, it falls
+ * back to the gateway's own rule ($STATE_DIRECTORY, else ./state).
  */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -13,35 +13,17 @@ import { compileOpcUaMapping } from '../../mappings/opcua/compile.ts';
 import { type OpcUaDeviceConfig, opcUaDeviceProblems } from '../../mappings/opcua/device-schema.ts';
 import type { OpcUaMapping } from '../../mappings/opcua/schema.ts';
 import { resolveSecret } from '../config/secrets.ts';
-import type { Logger } from '../log.ts';
-import type { DeviceEvents, DeviceInstance } from './device-plugin.ts';
-
-export interface OpcUaPluginContext {
-  /** The gateway's state directory; the PKI goes to <stateDir>/opcua/pki. */
-  readonly stateDir?: string | undefined;
-  readonly env?: NodeJS.ProcessEnv | undefined;
-  readonly credentialsDir?: string | undefined;
-}
-
-/** Same shape as DevicePlugin<OpcUaDeviceConfig>, plus the optional context. */
-export interface OpcUaDevicePlugin {
-  create(
-    device: OpcUaDeviceConfig,
-    mapping: unknown,
-    log: Logger,
-    events: DeviceEvents,
-    context?: OpcUaPluginContext,
-  ): DeviceInstance;
-}
+import type { DevicePlugin } from './device-plugin.ts';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 
-export const opcUaPlugin: OpcUaDevicePlugin = {
-  create(device, mapping, log, events, context = {}) {
+export const opcUaPlugin: DevicePlugin<OpcUaDeviceConfig> = {
+  create(device, mapping, log, events, context) {
     const problems = opcUaDeviceProblems(device);
     if (problems.length > 0) throw new Error(problems.map((p) => p.message).join('; '));
-    const env = context.env ?? process.env;
-    const stateDir = context.stateDir ?? env.STATE_DIRECTORY?.split(':')[0] ?? resolve('state');
+    const env = context?.env ?? process.env;
+    // The PKI goes to <stateDir>/opcua/pki.
+    const stateDir = context?.stateDir ?? env.STATE_DIRECTORY?.split(':')[0] ?? resolve('state');
     const compiled = compileOpcUaMapping(mapping as OpcUaMapping, device);
     const user =
       device.user === undefined
@@ -52,7 +34,7 @@ export const opcUaPlugin: OpcUaDevicePlugin = {
               device.user.password,
               `OPC UA password of device "${device.name}"`,
               env,
-              context.credentialsDir ?? env.CREDENTIALS_DIRECTORY,
+              context?.credentialsDir ?? env.CREDENTIALS_DIRECTORY,
             ),
           };
     const timeoutMs = device.timeoutMs ?? DEFAULT_TIMEOUT_MS;

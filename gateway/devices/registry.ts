@@ -11,6 +11,7 @@ type Loaders = {
 
 const LOADERS: Loaders = {
   'modbus-tcp': async () => (await import('./modbus-tcp.ts')).modbusTcpPlugin,
+  opcua: async () => (await import('./opcua.ts')).opcUaPlugin,
 };
 
 export async function loadDevicePlugin<C extends DeviceConfig>(device: C): Promise<DevicePlugin<C>> {

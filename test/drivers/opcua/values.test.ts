@@ -71,6 +71,7 @@ describe('OPC UA driver against a node-opcua server: values and quality', () => 
     };
     instance = opcUaPlugin.create(device, mapping, collector.log, collector, {
       stateDir: join(dir, 'state'),
+      env: {},
     });
     await instance.driver.start();
   });

@@ -45,6 +45,10 @@ describe('config fixtures', () => {
         'string-without-length',
         'missing-mapping-file',
         'problems-in-two-mappings',
+        'opcua-valid',
+        'opcua-broken-mapping',
+        'opcua-insecure',
+        'opcua-mapping-shared-with-modbus',
       ]),
     );
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../gateway/config/load.ts';
+import { loadConfig, tagCount } from '../../../gateway/config/load.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/config/', import.meta.url));
 
@@ -18,7 +18,7 @@ describe('loadConfig', () => {
     expect(config.queue?.dir).toBe(join(dir, 'queue'));
     expect(config.mqtt.password).toEqual({ file: join(dir, 'secrets/mqtt-password') });
     expect(config.mqtt.tls).toEqual({ ca: join(dir, 'certs/ca.pem'), minVersion: 'TLSv1.3' });
-    expect(devices.map((d) => [d.config.name, d.mappingFile, d.mapping.tags.length])).toEqual([
+    expect(devices.map((d) => [d.config.name, d.mappingFile, tagCount(d)])).toEqual([
       ['boiler', join(dir, 'mappings/boiler.json'), 7],
       ['pump', join(dir, 'mappings/pump.json'), 2],
       ['pump-2', join(dir, 'mappings/pump.json'), 2],
