@@ -1,0 +1,114 @@
+/**
+ * The /api/status document: what the status page and `fieldbridge status` show. Plain JSON; ages are
+ * computed here so clients need no clock agreement with the gateway.
+ */
+import type { TagValue } from '../../mappings/sample.ts';
+import type { GatewayStatus } from '../gateway.ts';
+import type { PollHealth } from './poll-health.ts';
+import { readiness } from './readiness.ts';
+
+export interface ApiTag {
+  readonly name: string;
+  readonly value: TagValue | null;
+  readonly quality: string;
+  readonly ts: number;
+  readonly ageMs: number;
+  readonly error?: string;
+}
+
+export interface ApiDevice {
+  readonly name: string;
+  readonly driver: string;
+  readonly state: string;
+  readonly lastError: string | null;
+  readonly polls: number;
+  readonly published: number;
+  readonly failedPollPercent: number;
+  readonly tags: readonly ApiTag[];
+}
+
+export interface ApiStatus {
+  readonly gateway: {
+    readonly id: string;
+    readonly boot: string;
+    readonly version: string;
+    readonly uptimeSeconds: number;
+    readonly ready: boolean;
+    readonly problems: readonly string[];
+  };
+  readonly broker: {
+    readonly connected: boolean;
+    readonly lastError: string | null;
+    readonly published: number;
+    readonly acknowledged: number;
+    readonly inflight: number;
+    readonly reconnects: number;
+  };
+  readonly queue: {
+    readonly depth: number;
+    readonly bytes: number;
+    readonly oldestAgeSeconds: number | null;
+    readonly dropped: number;
+    readonly degraded: boolean;
+  };
+  readonly devices: readonly ApiDevice[];
+}
+
+export interface ApiStatusContext {
+  readonly version: string;
+  readonly startedAt: number;
+  readonly now: number;
+}
+
+export function apiStatus(status: GatewayStatus, health: PollHealth, ctx: ApiStatusContext): ApiStatus {
+  const ready = readiness(status, health);
+  const { publisher: p, queue: q } = status;
+  return {
+    gateway: {
+      id: status.id,
+      boot: status.boot,
+      version: ctx.version,
+      uptimeSeconds: Math.round((ctx.now - ctx.startedAt) / 1000),
+      ready: ready.ready,
+      problems: ready.problems,
+    },
+    broker: {
+      connected: p.connected,
+      lastError: p.lastError ?? null,
+      published: p.published,
+      acknowledged: p.acknowledged,
+      inflight: p.inflight,
+      reconnects: p.reconnects,
+    },
+    queue: {
+      depth: q.depth,
+      bytes: q.bytes,
+      oldestAgeSeconds: q.oldestEnqueuedAt === undefined ? null : (ctx.now - q.oldestEnqueuedAt) / 1000,
+      dropped: q.dropped,
+      degraded: q.degraded,
+    },
+    devices: status.devices.map((d) => ({
+      name: d.name,
+      driver: d.driver,
+      state: d.state,
+      lastError: d.lastError ?? null,
+      polls: d.polls,
+      published: d.published,
+      failedPollPercent: Math.round(health.failedFraction(d.name) * 100),
+      tags: d.tags.flatMap((t) =>
+        t === undefined
+          ? []
+          : [
+              {
+                name: t.tag,
+                value: t.value,
+                quality: t.quality,
+                ts: t.ts,
+                ageMs: Math.max(0, ctx.now - t.ts),
+                ...(t.error === undefined ? {} : { error: t.error }),
+              },
+            ],
+      ),
+    })),
+  };
+}

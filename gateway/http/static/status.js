@@ -1,0 +1,101 @@
+// The status page: polls /api/status every second and redraws the tables. Plain browser JavaScript, no
+// build step. Values are set with textContent only: tag values and error texts come from field devices.
+
+const REFRESH_MS = 1000;
+
+function cell(row, text, className) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (className) td.className = className;
+  row.appendChild(td);
+  return td;
+}
+
+function age(ms) {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 120000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.round(ms / 60000)} min`;
+}
+
+function formatValue(value) {
+  if (value === null) return '—';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function replaceRows(tbody, rows) {
+  tbody.replaceChildren(...rows);
+}
+
+function render(status) {
+  document.getElementById('gateway-id').textContent = status.gateway.id;
+  const summary = document.getElementById('summary');
+  summary.textContent = `${status.gateway.ready ? 'ready' : 'not ready'} · version ${status.gateway.version} · up ${age(status.gateway.uptimeSeconds * 1000)}`;
+  summary.className = status.gateway.ready ? 'ready' : 'not-ready';
+  replaceRows(
+    document.getElementById('problems'),
+    status.gateway.problems.map((p) => {
+      const li = document.createElement('li');
+      li.textContent = p;
+      return li;
+    }),
+  );
+
+  const broker = document.getElementById('broker-state');
+  broker.textContent = status.broker.connected
+    ? 'connected'
+    : `disconnected${status.broker.lastError ? `: ${status.broker.lastError}` : ''}`;
+  broker.className = status.broker.connected ? 'connected' : 'disconnected';
+  document.getElementById('broker-counts').textContent =
+    `${status.broker.published} / ${status.broker.acknowledged} (in flight ${status.broker.inflight}, reconnects ${status.broker.reconnects})`;
+  const q = status.queue;
+  const queue = document.getElementById('queue-state');
+  queue.textContent = `${q.depth} messages, ${q.bytes} bytes${q.oldestAgeSeconds === null ? '' : `, oldest ${age(Math.round(q.oldestAgeSeconds * 1000))}`}, dropped ${q.dropped}${q.degraded ? ' — WRITES FAILING' : ''}`;
+  queue.className = q.degraded ? 'bad' : '';
+
+  replaceRows(
+    document.querySelector('#devices tbody'),
+    status.devices.map((d) => {
+      const row = document.createElement('tr');
+      row.dataset.device = d.name;
+      cell(row, d.name);
+      cell(row, d.driver);
+      cell(row, d.state, d.state);
+      cell(row, String(d.polls));
+      cell(row, `${d.failedPollPercent}%`);
+      cell(row, d.lastError ?? '');
+      return row;
+    }),
+  );
+  replaceRows(
+    document.querySelector('#tags tbody'),
+    status.devices.flatMap((d) =>
+      d.tags.map((t) => {
+        const row = document.createElement('tr');
+        row.dataset.tag = `${d.name}/${t.name}`;
+        cell(row, d.name);
+        cell(row, t.name);
+        cell(row, formatValue(t.value), 'value');
+        cell(row, t.quality, t.quality);
+        cell(row, age(t.ageMs));
+        cell(row, t.error ?? '');
+        return row;
+      }),
+    ),
+  );
+  document.getElementById('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
+}
+
+async function refresh() {
+  try {
+    const response = await fetch('api/status', { cache: 'no-store' });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    render(await response.json());
+  } catch (error) {
+    document.getElementById('summary').textContent = `cannot reach the gateway: ${error.message}`;
+    document.getElementById('summary').className = 'not-ready';
+  } finally {
+    setTimeout(refresh, REFRESH_MS);
+  }
+}
+
+refresh();
