@@ -63,19 +63,11 @@ if [ "$npm_install" = 1 ]; then
   (
     cd "$app"
     npm ci --omit=dev --no-audit --no-fund
-    # Node 24 itself comes from the `node` npm package (a registry package that ships the binary). While
-    # package.json lists it as a devDependency, --omit=dev leaves it out, and `npm install node` inside
-    # the app would count it as dev again: install it into a runtime/ package of its own, at the version
-    # the project pins, and link it where the unit expects it.
+    # Node 24 itself is the `node` npm package, a production dependency: `npm ci` above put it at
+    # node_modules/.bin/node, where the unit's ExecStart expects it, whatever node the machine has.
     if [ ! -x node_modules/.bin/node ]; then
-      node_version="$(npm pkg get devDependencies.node | tr -d '"')"
-      case "$node_version" in [0-9]*) ;; *) echo "install.sh: no node version pinned in package.json" >&2; exit 1 ;; esac
-      install -d runtime
-      printf '{"name":"fieldbridge-runtime","private":true,"dependencies":{"node":"%s"},"allowScripts":{"node":true}}\n' \
-        "$node_version" > runtime/package.json
-      (cd runtime && npm install --no-audit --no-fund)
-      install -d node_modules/.bin
-      ln -sfn ../../runtime/node_modules/node/bin/node node_modules/.bin/node
+      echo "install.sh: node_modules/.bin/node missing after npm ci (is \"node\" still in dependencies?)" >&2
+      exit 1
     fi
     node_modules/.bin/node --version
   )
