@@ -8,6 +8,8 @@
  * not resolve, a type that cannot live in the area, a write that cannot be encoded) throws an Error
  * naming the device and tag rather than producing a device that reads garbage.
  */
+import { resolvePublishPolicy } from '../publish-policy.ts';
+import type { ReportPolicy } from '../report.ts';
 import type { TagSample } from '../sample.ts';
 import type { DataType, ModbusArea, ModbusMapping, ModbusTag, PublishPolicy } from '../schema.ts';
 import { resolveAddress } from './address.ts';
@@ -26,12 +28,7 @@ export interface ModbusDeviceOptions {
   readonly maxBitsPerRead?: number | undefined;
 }
 
-export interface TagPublishPolicy {
-  readonly mode: 'change' | 'always';
-  readonly deadband: number;
-  /** 0 = no heartbeat. */
-  readonly heartbeatMs: number;
-}
+export type TagPublishPolicy = ReportPolicy;
 
 export interface CompiledModbusTag {
   readonly name: string;
@@ -56,11 +53,7 @@ export interface CompiledModbusDevice {
   decode(reading: ModbusReading): TagSample[];
 }
 
-export const DEFAULT_PUBLISH: Readonly<Required<PublishPolicy>> = Object.freeze({
-  mode: 'change',
-  deadband: 0,
-  heartbeatSeconds: 60,
-});
+export { DEFAULT_PUBLISH } from '../publish-policy.ts';
 export const DEFAULT_MAX_GAP = 10;
 
 /** Turns one block result into the tag's sample; chosen per tag at compile time. */
@@ -70,22 +63,6 @@ function badSample(tag: string, ts: number, error: string, code?: number): TagSa
   return code === undefined
     ? { tag, value: null, quality: 'bad', ts, error }
     : { tag, value: null, quality: 'bad', ts, error, code };
-}
-
-function mergePublish(tag: ModbusTag, mapping: ModbusMapping, device: ModbusDeviceOptions): TagPublishPolicy {
-  const layers = [tag.publish, mapping.publish, device.publish];
-  const pick = <K extends keyof PublishPolicy>(key: K): Required<PublishPolicy>[K] => {
-    for (const layer of layers) {
-      const value = layer?.[key];
-      if (value !== undefined) return value as Required<PublishPolicy>[K];
-    }
-    return DEFAULT_PUBLISH[key];
-  };
-  return Object.freeze({
-    mode: pick('mode'),
-    deadband: pick('deadband'),
-    heartbeatMs: Math.round(pick('heartbeatSeconds') * 1000),
-  });
 }
 
 function registerReader(
@@ -191,7 +168,7 @@ function prepareTag(tag: ModbusTag, mapping: ModbusMapping, device: ModbusDevice
     ...(tag.unit !== undefined && { unit: tag.unit }),
     ...(tag.description !== undefined && { description: tag.description }),
     writable,
-    publish: mergePublish(tag, mapping, device),
+    publish: resolvePublishPolicy([tag.publish, mapping.publish, device.publish]),
     ...(encode !== undefined && { encode }),
   };
   return { tag: Object.freeze(compiled), item: { area, address, count: registers }, makeReader };

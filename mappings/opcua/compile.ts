@@ -8,7 +8,10 @@
  * only the items that changed, and ReportByException skips the holes (mappings/report.ts), so an
  * unchanged tag is neither republished nor marked good again by a neighbour's notification.
  */
+
 import { makeScaler } from '../modbus/codec/scaling.ts';
+import { resolvePublishPolicy } from '../publish-policy.ts';
+import type { ReportPolicy } from '../report.ts';
 import type { TagSample } from '../sample.ts';
 import type { PublishPolicy } from '../schema.ts';
 import { dataValueToSample } from './convert.ts';
@@ -23,12 +26,7 @@ export interface OpcUaDeviceOptions {
   readonly useSourceTimestamp?: boolean | undefined;
 }
 
-export interface TagPublishPolicy {
-  readonly mode: 'change' | 'always';
-  readonly deadband: number;
-  /** 0 = no heartbeat. */
-  readonly heartbeatMs: number;
-}
+export type TagPublishPolicy = ReportPolicy;
 
 export interface CompiledOpcUaTag {
   readonly name: string;
@@ -67,28 +65,9 @@ export interface CompiledOpcUaDevice {
   decode(reading: OpcUaReading): TagSample[];
 }
 
-export const DEFAULT_PUBLISH: Readonly<Required<PublishPolicy>> = Object.freeze({
-  mode: 'change',
-  deadband: 0,
-  heartbeatSeconds: 60,
-});
+export { DEFAULT_PUBLISH } from '../publish-policy.ts';
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
 export const DEFAULT_PUBLISHING_INTERVAL_MS = 1000;
-
-function mergePublish(layers: readonly (PublishPolicy | undefined)[]): TagPublishPolicy {
-  const pick = <K extends keyof PublishPolicy>(key: K): Required<PublishPolicy>[K] => {
-    for (const layer of layers) {
-      const value = layer?.[key];
-      if (value !== undefined) return value as Required<PublishPolicy>[K];
-    }
-    return DEFAULT_PUBLISH[key];
-  };
-  return Object.freeze({
-    mode: pick('mode'),
-    deadband: pick('deadband'),
-    heartbeatMs: Math.round(pick('heartbeatSeconds') * 1000),
-  });
-}
 
 function compileGroup(
   group: OpcUaGroup,
@@ -145,7 +124,7 @@ export function compileOpcUaMapping(mapping: OpcUaMapping, device: OpcUaDeviceOp
           nodeId,
           ...(tag.unit !== undefined && { unit: tag.unit }),
           ...(tag.description !== undefined && { description: tag.description }),
-          publish: mergePublish([tag.publish, group.publish, mapping.publish, device.publish]),
+          publish: resolvePublishPolicy([tag.publish, group.publish, mapping.publish, device.publish]),
         }),
       );
       scalers.push(makeScaler(tag));
