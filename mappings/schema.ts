@@ -71,13 +71,33 @@ export const PublishPolicySchema = Type.Object(
 );
 export type PublishPolicy = Static<typeof PublishPolicySchema>;
 
+/** A tag's name: unique within its device, and a single MQTT topic level. */
+export const TagNameSchema = Type.String({
+  minLength: 1,
+  pattern: '^[^#+/\\s][^#+\\s]*$',
+  description: 'Tag name, unique within the device; used in the MQTT topic (no spaces, "#" or "+").',
+});
+
+/** What every protocol's tags share (scaling, unit, publish policy), so both mapping formats feel the same. */
+export const TagValueFields = {
+  scale: Type.Optional(
+    Type.Number({ description: 'Published value = raw × scale + offset (numeric values only).' }),
+  ),
+  offset: Type.Optional(Type.Number()),
+  decimals: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 15,
+      description: 'Round the published value to this many decimals.',
+    }),
+  ),
+  unit: Type.Optional(Type.String({ description: 'Engineering unit, e.g. "°C", "bar", "m³/h".' })),
+  publish: Type.Optional(PublishPolicySchema),
+};
+
 export const ModbusTagSchema = Type.Object(
   {
-    name: Type.String({
-      minLength: 1,
-      pattern: '^[^#+/\\s][^#+\\s]*$',
-      description: 'Tag name, unique within the device; used in the MQTT topic (no spaces, "#" or "+").',
-    }),
+    name: TagNameSchema,
     description: Type.Optional(Type.String()),
     area: Type.Optional(
       Type.Union(
@@ -122,17 +142,7 @@ export const ModbusTagSchema = Type.Object(
       Type.Boolean({ description: 'For type string: swap the two bytes of each register (low byte first).' }),
     ),
     byteOrder: Type.Optional(ByteOrderSchema),
-    scale: Type.Optional(Type.Number({ description: 'Published value = raw × scale + offset.' })),
-    offset: Type.Optional(Type.Number()),
-    decimals: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        maximum: 15,
-        description: 'Round the published value to this many decimals.',
-      }),
-    ),
-    unit: Type.Optional(Type.String({ description: 'Engineering unit, e.g. "°C", "bar", "m³/h".' })),
-    publish: Type.Optional(PublishPolicySchema),
+    ...TagValueFields,
     writable: Type.Optional(
       Type.Boolean({
         description: 'Allow writes to this tag (denied unless true). Coils and holding registers only.',

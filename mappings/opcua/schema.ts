@@ -5,7 +5,7 @@
  * Modbus mappings (mappings/schema.ts) so both protocols feel the same to an operator.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { PublishPolicySchema } from '../schema.ts';
+import { PublishPolicySchema, TagNameSchema, TagValueFields } from '../schema.ts';
 
 /**
  * Standard node id text (OPC UA Part 6, 5.3.1.10): `ns=2;s=Name`, `i=2258`, `ns=1;g=<guid>`, `ns=1;b=<base64>`,
@@ -21,26 +21,10 @@ export const NodeIdTextSchema = Type.String({
 
 export const OpcUaTagSchema = Type.Object(
   {
-    name: Type.String({
-      minLength: 1,
-      pattern: '^[^#+/\\s][^#+\\s]*$',
-      description: 'Tag name, unique within the device; used in the MQTT topic (no spaces, "#" or "+").',
-    }),
+    name: TagNameSchema,
     description: Type.Optional(Type.String()),
     nodeId: NodeIdTextSchema,
-    scale: Type.Optional(
-      Type.Number({ description: 'Numeric values only: published value = raw × scale + offset.' }),
-    ),
-    offset: Type.Optional(Type.Number()),
-    decimals: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        maximum: 15,
-        description: 'Round the published value to this many decimals.',
-      }),
-    ),
-    unit: Type.Optional(Type.String({ description: 'Engineering unit, e.g. "°C", "bar", "m³/h".' })),
-    publish: Type.Optional(PublishPolicySchema),
+    ...TagValueFields,
   },
   { additionalProperties: false },
 );
