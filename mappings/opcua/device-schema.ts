@@ -1,12 +1,10 @@
 /**
  * The `driver: "opcua"` entry of the gateway config's `devices` (issue 5), in the style of
- * ModbusTcpDeviceSchema. It imports nothing from gateway/config/schema.ts on purpose: that file will import
- * this one into its device union, and an import cycle between two modules that build schemas at load time
- * fails with a ReferenceError. So the SecretRef shape and the common device fields are restated here
- * (identical JSON, hence identical Static types).
+ * ModbusTcpDeviceSchema. The fields every device has come from gateway/config/common-schema.ts (not from
+ * gateway/config/schema.ts, which imports this file into its device union).
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { PublishPolicySchema } from '../schema.ts';
+import { DeviceCommonFields, SecretRefSchema } from '../../gateway/config/common-schema.ts';
 
 export const SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
 export type SecurityModeName = (typeof SECURITY_MODES)[number];
@@ -19,19 +17,10 @@ export type SecurityPolicyName =
   | (typeof SECURITY_POLICIES)[number]
   | (typeof DEPRECATED_SECURITY_POLICIES)[number];
 
-const SecretRef = Type.Union(
-  [
-    Type.Object({ env: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-    Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-    Type.Object({ credential: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-  ],
-  { description: 'Where to read a secret from: {"env": NAME}, {"file": PATH} or {"credential": NAME}.' },
-);
-
 export const OpcUaUserSchema = Type.Object(
   {
     username: Type.String({ minLength: 1 }),
-    password: SecretRef,
+    password: SecretRefSchema,
   },
   {
     additionalProperties: false,
@@ -41,13 +30,7 @@ export const OpcUaUserSchema = Type.Object(
 
 export const OpcUaDeviceSchema = Type.Object(
   {
-    name: Type.String({
-      minLength: 1,
-      pattern: '^[A-Za-z0-9_.-]+$',
-      description: 'Device name, unique; used in topics and logs.',
-    }),
-    description: Type.Optional(Type.String()),
-    enabled: Type.Optional(Type.Boolean({ description: 'Default true.' })),
+    ...DeviceCommonFields,
     driver: Type.Literal('opcua'),
     endpoint: Type.String({
       pattern: '^opc\\.tcp://',
@@ -84,7 +67,6 @@ export const OpcUaDeviceSchema = Type.Object(
           'Application URI of this client (put into its certificate). Default "urn:<host>:fieldbridge".',
       }),
     ),
-    mapping: Type.String({ minLength: 1, description: 'Tag-mapping file, relative to this config file.' }),
     pollIntervalMs: Type.Optional(
       Type.Integer({
         minimum: 10,
@@ -94,14 +76,6 @@ export const OpcUaDeviceSchema = Type.Object(
     timeoutMs: Type.Optional(
       Type.Integer({ minimum: 100, maximum: 600000, description: 'Per-request timeout. Default 5000.' }),
     ),
-    staleAfterMs: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        description:
-          'Tags become "stale" when no good value for this long. Default 3 × poll interval + timeout.',
-      }),
-    ),
-    publish: Type.Optional(PublishPolicySchema),
     batch: Type.Optional(
       Type.Boolean({ description: 'One message per notification/poll with every tag that changed.' }),
     ),
