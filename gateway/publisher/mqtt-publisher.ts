@@ -81,9 +81,18 @@ interface Session {
   closed: boolean;
   connectedAt: number;
   window: number;
-  /** Highest seq published on this connection; the next read starts after it. */
+  /** Highest seq read from the queue on this connection; the next read starts after it. */
   cursor: number;
-  readonly inflight: Map<number, NodeJS.Timeout>;
+  /**
+   * Read but not yet published: the queue is read a window at a time, not a message per freed slot
+   * (one LevelDB iterator per PUBACK was the top cost in profiles while draining a backlog).
+   */
+  readAhead: QueuedMessage[];
+  readIndex: number;
+  /** seq → when it was published; insertion order = oldest first, which the timeout check relies on. */
+  readonly inflight: Map<number, number>;
+  /** One timer per connection checks the oldest in-flight publish against publishTimeoutMs. */
+  timeoutTimer: NodeJS.Timeout | undefined;
   pumping: boolean;
   pumpAgain: boolean;
 }
@@ -230,7 +239,10 @@ class MqttPublisher implements Publisher {
       connectedAt: 0,
       window: o.inflight,
       cursor: 0,
+      readAhead: [],
+      readIndex: 0,
       inflight: new Map(),
+      timeoutTimer: undefined,
       pumping: false,
       pumpAgain: false,
     };
@@ -298,8 +310,11 @@ class MqttPublisher implements Publisher {
   /** Forgets everything in flight on this connection; the queue still holds it. */
   #endSession(session: Session, error: string | undefined): void {
     if (error !== undefined) this.#setError(error);
-    for (const timer of session.inflight.values()) clearTimeout(timer);
+    clearInterval(session.timeoutTimer);
+    session.timeoutTimer = undefined;
     session.inflight.clear();
+    session.readAhead = [];
+    session.readIndex = 0;
     session.ready = false;
     if (!session.active) return;
     session.active = false;
@@ -318,13 +333,21 @@ class MqttPublisher implements Publisher {
       while (session.ready && this.#running) {
         const room = session.window - session.inflight.size;
         if (room <= 0) break;
-        session.pumpAgain = false;
-        const batch = await this.#queue.read(session.cursor, room);
-        if (batch.length === 0) {
-          if (session.pumpAgain) continue;
-          break;
+        if (session.readIndex >= session.readAhead.length) {
+          session.pumpAgain = false;
+          const batch = await this.#queue.read(session.cursor, session.window);
+          if (!session.ready || !this.#running) return;
+          if (batch.length === 0) {
+            if (session.pumpAgain) continue;
+            break;
+          }
+          session.readAhead = batch;
+          session.readIndex = 0;
+          session.cursor = batch[batch.length - 1]!.seq;
         }
-        for (const message of batch) {
+        const end = Math.min(session.readAhead.length, session.readIndex + room);
+        while (session.readIndex < end) {
+          const message = session.readAhead[session.readIndex++]!;
           if (!session.ready || !this.#running) return;
           const historical = message.enqueuedAt < session.connectedAt;
           if (historical && this.#limiter !== undefined) {
@@ -344,20 +367,12 @@ class MqttPublisher implements Publisher {
 
   #publish(session: Session, message: QueuedMessage, historical: boolean): void {
     const { seq } = message;
-    session.cursor = seq;
     this.#counters.published++;
     if (seq <= this.#highestPublished) this.#counters.resent++;
     else this.#highestPublished = seq;
     if (historical) this.#counters.replayed++;
-    const timer = setTimeout(
-      () =>
-        this.#endSession(
-          session,
-          `no PUBACK from MQTT broker ${this.#options.url} within ${this.#options.publishTimeoutMs} ms (seq ${seq}); reconnecting`,
-        ),
-      this.#options.publishTimeoutMs,
-    );
-    session.inflight.set(seq, timer);
+    session.inflight.set(seq, Date.now());
+    session.timeoutTimer ??= this.#startTimeoutCheck(session);
     if (session.inflight.size > this.#peakInflight) this.#peakInflight = session.inflight.size;
     const payload = this.#stamper.payload(message.payload, seq, historical);
     const publishOptions =
@@ -388,11 +403,31 @@ class MqttPublisher implements Publisher {
       } else {
         this.#counters.acknowledged++;
       }
-      clearTimeout(session.inflight.get(seq));
       session.inflight.delete(seq);
       this.#acks.add(seq);
       void this.#pump(session);
     });
+  }
+
+  /** Checks the oldest in-flight publish a few times per timeout period (one timer, not one per message). */
+  #startTimeoutCheck(session: Session): NodeJS.Timeout {
+    const timeoutMs = this.#options.publishTimeoutMs;
+    const timer = setInterval(
+      () => {
+        for (const [seq, sentAt] of session.inflight) {
+          if (Date.now() - sentAt >= timeoutMs) {
+            this.#endSession(
+              session,
+              `no PUBACK from MQTT broker ${this.#options.url} within ${timeoutMs} ms (seq ${seq}); reconnecting`,
+            );
+          }
+          break; // only the oldest matters: later ones were published after it
+        }
+      },
+      Math.max(50, Math.floor(timeoutMs / 4)),
+    );
+    timer.unref();
+    return timer;
   }
 
   #publishStatus(session: Session, state: 'online' | 'offline', timeoutMs: number): Promise<void> {

@@ -218,6 +218,7 @@ export class LevelQueue implements MessageQueue {
       oldestEnqueuedAt: this.#oldest?.enqueuedAt,
       dropped: this.#dropped,
       degraded: this.#degraded,
+      nextSeq: this.#nextSeq,
     };
   }
 

@@ -106,6 +106,7 @@ export class MemoryQueue implements MessageQueue {
       oldestEnqueuedAt: this.#oldest()?.message.enqueuedAt,
       dropped: this.#dropped,
       degraded: false,
+      nextSeq: this.#nextSeq,
     };
   }
 

@@ -34,6 +34,8 @@ export interface QueueStats {
   readonly dropped: number;
   /** True when the last write failed (e.g. disk full); the queue retries and clears it on success. */
   readonly degraded: boolean;
+  /** The seq the next append will get: messages with a lower seq were appended before this moment. */
+  readonly nextSeq: number;
 }
 
 export interface MessageQueue {

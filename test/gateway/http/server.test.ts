@@ -52,6 +52,7 @@ function gatewayStatus(overrides: { connected?: boolean; degraded?: boolean } = 
       bytes: 3456,
       oldestEnqueuedAt: NOW - 30_000,
       dropped: 3,
+      nextSeq: 1000,
       degraded: overrides.degraded ?? false,
     },
   };
