@@ -19,6 +19,7 @@ import type { Logger } from '../log.ts';
 import type { MessageQueue, QueuedMessage } from '../queue/queue.ts';
 import { AckBatcher } from './ack-batcher.ts';
 import { describeConnectError } from './connect-errors.ts';
+import { QueueLane } from './lane.ts';
 import { type PublisherOptions, type ResolvedOptions, resolveOptions } from './options.ts';
 import { isPermanentRejection } from './puback.ts';
 import { ReplayLimiter } from './replay-limiter.ts';
@@ -81,14 +82,16 @@ interface Session {
   closed: boolean;
   connectedAt: number;
   window: number;
-  /** Highest seq read from the queue on this connection; the next read starts after it. */
-  cursor: number;
   /**
-   * Read but not yet published: the queue is read a window at a time, not a message per freed slot
-   * (one LevelDB iterator per PUBACK was the top cost in profiles while draining a backlog).
+   * Messages appended after this connection was made (seq ≥ the queue's nextSeq at connect) go out on
+   * the live lane, ahead of the backlog lane (everything older, flagged historical), so live data keeps
+   * flowing while an outage's backlog drains. Each lane is in seq order: per-topic order holds within
+   * live data and within backlog (docs/delivery.md).
    */
-  readAhead: QueuedMessage[];
-  readIndex: number;
+  live: QueueLane;
+  backlog: QueueLane;
+  /** A timer that resumes the backlog when the replay rate cap allows. */
+  replayTimer: NodeJS.Timeout | undefined;
   /** seq → when it was published; insertion order = oldest first, which the timeout check relies on. */
   readonly inflight: Map<number, number>;
   /** One timer per connection checks the oldest in-flight publish against publishTimeoutMs. */
@@ -115,7 +118,8 @@ class MqttPublisher implements Publisher {
   #unsubscribe: (() => void) | undefined;
   #running = false;
   #everConnected = false;
-  #highestPublished = 0;
+  /** Seqs that were in flight when a connection ended: publishing one again counts as a resend. */
+  readonly #unconfirmed = new Set<number>();
   #peakInflight = 0;
   #lastError: string | undefined;
   #lastLoggedError: string | undefined;
@@ -238,9 +242,9 @@ class MqttPublisher implements Publisher {
       closed: false,
       connectedAt: 0,
       window: o.inflight,
-      cursor: 0,
-      readAhead: [],
-      readIndex: 0,
+      live: new QueueLane(0),
+      backlog: new QueueLane(0, 0),
+      replayTimer: undefined,
       inflight: new Map(),
       timeoutTimer: undefined,
       pumping: false,
@@ -283,6 +287,9 @@ class MqttPublisher implements Publisher {
       }
     }
     if (!session.active) return;
+    const boundary = this.#queue.stats().nextSeq;
+    session.live = new QueueLane(boundary - 1);
+    session.backlog = new QueueLane(0, boundary);
     session.ready = true;
     void this.#pump(session);
   }
@@ -312,9 +319,12 @@ class MqttPublisher implements Publisher {
     if (error !== undefined) this.#setError(error);
     clearInterval(session.timeoutTimer);
     session.timeoutTimer = undefined;
+    // Bounded by the window per lost connection; cleared if a long flapping spell piles them up.
+    if (this.#unconfirmed.size > 1_000_000) this.#unconfirmed.clear();
+    for (const seq of session.inflight.keys()) this.#unconfirmed.add(seq);
     session.inflight.clear();
-    session.readAhead = [];
-    session.readIndex = 0;
+    clearTimeout(session.replayTimer);
+    session.replayTimer = undefined;
     session.ready = false;
     if (!session.active) return;
     session.active = false;
@@ -331,31 +341,11 @@ class MqttPublisher implements Publisher {
     session.pumping = true;
     try {
       while (session.ready && this.#running) {
-        const room = session.window - session.inflight.size;
-        if (room <= 0) break;
-        if (session.readIndex >= session.readAhead.length) {
-          session.pumpAgain = false;
-          const batch = await this.#queue.read(session.cursor, session.window);
-          if (!session.ready || !this.#running) return;
-          if (batch.length === 0) {
-            if (session.pumpAgain) continue;
-            break;
-          }
-          session.readAhead = batch;
-          session.readIndex = 0;
-          session.cursor = batch[batch.length - 1]!.seq;
-        }
-        const end = Math.min(session.readAhead.length, session.readIndex + room);
-        while (session.readIndex < end) {
-          const message = session.readAhead[session.readIndex++]!;
-          if (!session.ready || !this.#running) return;
-          const historical = message.enqueuedAt < session.connectedAt;
-          if (historical && this.#limiter !== undefined) {
-            for (let wait = this.#limiter.take(); wait > 0; wait = this.#limiter.take()) await sleep(wait);
-            if (!session.ready || !this.#running) return;
-          }
-          this.#publish(session, message, historical);
-        }
+        session.pumpAgain = false;
+        let sent = await this.#drain(session, session.live, false);
+        if (!session.ready || !this.#running) return;
+        if (session.replayTimer === undefined) sent += await this.#drain(session, session.backlog, true);
+        if (sent === 0 && !session.pumpAgain) break;
       }
     } catch (error) {
       this.#log.error({ err: error }, 'reading the queue failed; retrying in %d ms', QUEUE_RETRY_MS);
@@ -365,11 +355,38 @@ class MqttPublisher implements Publisher {
     }
   }
 
+  /** Publishes from one lane into the free part of the window; returns how many went out. */
+  async #drain(session: Session, lane: QueueLane, historical: boolean): Promise<number> {
+    let room = session.window - session.inflight.size;
+    if (room <= 0 || lane.done) return 0;
+    if ((await lane.fill(this.#queue, session.window)) === 0) return 0;
+    if (!session.ready || !this.#running) return 0;
+    let sent = 0;
+    for (; room > 0; room--) {
+      const message = lane.next();
+      if (message === undefined) break;
+      if (historical && this.#limiter !== undefined) {
+        const wait = this.#limiter.take();
+        if (wait > 0) {
+          // Over the replay cap: the backlog waits, live data does not.
+          lane.unread();
+          session.replayTimer = setTimeout(() => {
+            session.replayTimer = undefined;
+            void this.#pump(session);
+          }, wait);
+          break;
+        }
+      }
+      this.#publish(session, message, historical);
+      sent++;
+    }
+    return sent;
+  }
+
   #publish(session: Session, message: QueuedMessage, historical: boolean): void {
     const { seq } = message;
     this.#counters.published++;
-    if (seq <= this.#highestPublished) this.#counters.resent++;
-    else this.#highestPublished = seq;
+    if (this.#unconfirmed.delete(seq)) this.#counters.resent++;
     if (historical) this.#counters.replayed++;
     session.inflight.set(seq, Date.now());
     session.timeoutTimer ??= this.#startTimeoutCheck(session);

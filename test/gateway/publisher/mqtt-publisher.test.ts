@@ -269,6 +269,37 @@ describe('faults', () => {
     expect(pub.metrics().acknowledged).toBeGreaterThanOrEqual(total);
   });
 
+  it('sends live data ahead of a backlog that drains under the replay rate cap', async () => {
+    const { log } = captureLog();
+    const mosquitto = await broker();
+    const queue = await openQueue(log);
+    const sub = await subscriber(mosquitto.url, ['fb/test/#']);
+    // 3000 messages of backlog at 1000/s would take 3 s; live data must not wait for it.
+    await queue.append(numbered(3000, TOPICS));
+    const pub = publisher({ url: mosquitto.url, replayRatePerSecond: 1000 }, queue, log);
+    await pub.start();
+    await until(
+      () => pub.metrics().connected,
+      5000,
+      () => 'the connection',
+    );
+    await queue.append(numbered(30, TOPICS, 3000));
+    const liveSeqs = range(3001, 3030).map((id) => `"seq":${id},`);
+    const seen = (marker: string) => sub.messages.some((m) => m.payload.includes(marker));
+    const live = await sub.waitFor(() => liveSeqs.every(seen), 2000);
+    expect(live.unique).toBeLessThan(2500); // the live messages overtook most of the backlog
+    const liveMessages = sub.messages.filter((m) =>
+      /"seq":30(0[1-9]|[12][0-9]|30),/.test(m.payload.toString()),
+    );
+    expect(liveMessages).toHaveLength(30);
+    expect(liveMessages.every((m) => !m.payload.includes('"historical":true'))).toBe(true);
+
+    await sub.waitFor((c) => c.unique >= 3030, 10_000);
+    expect(sub.counts(range(1, 3030))).toMatchObject({ missing: [], duplicates: 0, outOfOrder: 0 });
+    const backlog = sub.messages.filter((m) => m.payload.includes('"historical":true'));
+    expect(backlog).toHaveLength(3000);
+  });
+
   it('delivers everything appended while the broker was down once it is back', async () => {
     const { log } = captureLog();
     const mosquitto = await broker({ persistence: true });
