@@ -22,6 +22,7 @@ Usage:
   fieldbridge validate <config.json>              check a config and every mapping file it names
   fieldbridge status [--url <url>] [--token <t>]  ask a running gateway (default http://127.0.0.1:9810)
   fieldbridge read <config.json> <device>         poll one device once and print its decoded tags
+  fieldbridge ports                               list serial ports (for modbus-rtu devices)
   fieldbridge probe --host <h> --address <a> [--port 502] [--unit 1] [--count 2] [--type float32]
                     [--area holding|input]        show registers decoded in every byte/word order
   fieldbridge opcua browse <endpoint> [--root <node>] [--depth N] [--write <mapping.json>] [--state-dir <dir>]
@@ -93,6 +94,10 @@ export async function main(argv: readonly string[], out: Output = consoleOutput)
       const { parseProbeOptions, runProbe } = await import('./commands/probe.ts');
       const probe = parseProbeOptions(values);
       return typeof probe === 'string' ? usageError(out, probe) : runProbe(probe, out);
+    }
+    case 'ports': {
+      const { runPorts } = await import('./commands/ports.ts');
+      return runPorts(rest, out);
     }
     default:
       return usageError(out, `unknown command "${command}"`);

@@ -73,7 +73,8 @@ export class Gateway {
     this.#onPoll = options.onPoll;
     this.#startConfig = config;
     const secrets = { env, credentialsDir: env.CREDENTIALS_DIRECTORY };
-    this.#deviceContext = { stateDir: this.stateDir, ...secrets };
+    // `shared` lets devices on one serial line share its bus (drivers/modbus/bus-registry.ts): per gateway.
+    this.#deviceContext = { stateDir: this.stateDir, ...secrets, shared: new Map() };
     this.#queue = createQueue(config.queue ?? {}, this.stateDir, this.#log);
     this.#publisher = createPublisher(
       {
@@ -141,7 +142,8 @@ export class Gateway {
     );
     await this.#queue.open();
     await this.#publisher.start();
-    for (const { runner } of this.#devices) await runner.start();
+    // Concurrently: each start only sets up a driver that connects in the background (cold start).
+    await Promise.all(this.#devices.map(({ runner }) => runner.start()));
     this.#log.info('gateway running');
   }
 

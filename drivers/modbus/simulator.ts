@@ -12,7 +12,7 @@ import { FrameReader } from './simulator/frame-reader.ts';
 import { respond } from './simulator/respond.ts';
 import { SimulatedUnit } from './simulator/unit.ts';
 
-export type { ReplyMode, SimulatorFaults } from './simulator/faults.ts';
+export type { LateReplies, ReplyMode, SimulatorFaults } from './simulator/faults.ts';
 export { type ExceptionRule, SimulatedUnit } from './simulator/unit.ts';
 
 export interface ModbusTcpSimulatorOptions {
@@ -108,6 +108,14 @@ export class ModbusTcpSimulator {
     });
   }
 
+  #later(delayMs: number, send: () => void, socket: Socket): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (!socket.destroyed && !socket.writableEnded) send();
+    }, delayMs);
+    this.#timers.add(timer);
+  }
+
   /** Returns false when the connection is finished and the rest of the chunk must be ignored. */
   #handle(socket: Socket, frame: Buffer, offset: number, length: number): boolean {
     if (socket.writableEnded || socket.destroyed) return false;
@@ -116,6 +124,12 @@ export class ModbusTcpSimulator {
     if (faults.neverAnswer) return true;
     const unitId = frame[offset + 6]!;
     const reply = corrupt(respond(this.units.get(unitId), frame, offset, length), faults);
+    const late = faults.late;
+    if (late !== undefined && this.#requests % late.every === 0) {
+      markLate(reply, 7, late.value);
+      this.#later(late.delayMs, () => socket.write(reply), socket);
+      return true;
+    }
     if (faults.delayMs > 0) {
       const close = faults.closeAfterEachRequest;
       const timer = setTimeout(() => {
@@ -134,6 +148,14 @@ export class ModbusTcpSimulator {
     socket.write(reply);
     return true;
   }
+}
+
+/** Sets every register of a register-read reply (PDU at `pdu`) to `value`, the late reply's mark. */
+export function markLate(reply: Buffer, pdu: number, value: number): void {
+  const fc = reply[pdu];
+  if (fc !== 3 && fc !== 4) return;
+  const end = pdu + 2 + reply[pdu + 1]!;
+  for (let o = pdu + 2; o + 1 < end; o += 2) reply.writeUInt16BE(value, o);
 }
 
 /** Applies the reply-mode fault to a correct reply. */

@@ -15,7 +15,7 @@ import { KIND_NAMES, type MappingKind, mappingKindOf } from './mapping-kind.ts';
 import { checkOpcUaMapping } from './opcua-mapping-checks.ts';
 import { displayPath, type Issue, type Problem, pointerOf } from './problems.ts';
 import { type ParsedJson, readJsonFile } from './read-json.ts';
-import type { GatewayConfig, ModbusTcpDeviceConfig } from './schema.ts';
+import type { GatewayConfig, ModbusDeviceConfig } from './schema.ts';
 import { createSchemaValidators, type SchemaValidators } from './schema-validation.ts';
 
 export type { Problem } from './problems.ts';
@@ -24,7 +24,7 @@ export type { Problem } from './problems.ts';
 export type LoadedDevice =
   | {
       readonly kind: 'modbus';
-      readonly config: ModbusTcpDeviceConfig;
+      readonly config: ModbusDeviceConfig;
       /** Absolute. */
       readonly mappingFile: string;
       readonly mapping: ModbusMapping;

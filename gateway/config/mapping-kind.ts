@@ -8,6 +8,8 @@ export type MappingKind = 'modbus' | 'opcua';
 
 const KIND_BY_DRIVER: { readonly [D in DeviceConfig['driver']]: MappingKind } = {
   'modbus-tcp': 'modbus',
+  'modbus-rtu': 'modbus',
+  'modbus-rtu-tcp': 'modbus',
   opcua: 'opcua',
 };
 

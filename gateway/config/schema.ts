@@ -168,9 +168,74 @@ export const ModbusTcpDeviceSchema = Type.Object(
 );
 export type ModbusTcpDeviceConfig = Static<typeof ModbusTcpDeviceSchema>;
 
-export const DeviceSchema = Type.Union([ModbusTcpDeviceSchema, OpcUaDeviceSchema], {
-  discriminator: 'driver',
-});
+/** RTU on a line (issue 4): serial, or a serial server's TCP port. See docs/modbus-rtu.md. */
+const ModbusRtuCommon = {
+  ...ModbusCommon,
+  unitId: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 247, description: 'RTU unit (slave) address, 1..247. Default 1.' }),
+  ),
+  interFrameDelayMs: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 1000,
+      description:
+        'Silence before each request. Default 3.5 character times (1.75 ms above 19200 baud) on serial lines, 1.75 ms over TCP.',
+    }),
+  ),
+  lateReplyGuardMs: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 60000,
+      description:
+        'After a timeout, wait this long (discarding what arrives) before the next request, so a late reply is never taken for the next one. Default: the timeout.',
+    }),
+  ),
+};
+
+export const ModbusRtuDeviceSchema = Type.Object(
+  {
+    ...DeviceCommonFields,
+    driver: Type.Literal('modbus-rtu'),
+    port: Type.String({
+      minLength: 1,
+      description:
+        'Serial port, preferably its stable name: /dev/serial/by-id/usb-…-port0 (else /dev/ttyUSB0). Devices with the same port share the line.',
+    }),
+    baudRate: Type.Optional(
+      Type.Integer({ minimum: 300, maximum: 4000000, description: 'Default 19200 (the Modbus default).' }),
+    ),
+    dataBits: Type.Optional(Type.Union([Type.Literal(7), Type.Literal(8)], { description: 'Default 8.' })),
+    parity: Type.Optional(
+      Type.Union([Type.Literal('none'), Type.Literal('even'), Type.Literal('odd')], {
+        description: 'Default "even" (the Modbus default).',
+      }),
+    ),
+    stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { description: 'Default 1.' })),
+    ...ModbusRtuCommon,
+  },
+  { additionalProperties: false },
+);
+export type ModbusRtuDeviceConfig = Static<typeof ModbusRtuDeviceSchema>;
+
+export const ModbusRtuTcpDeviceSchema = Type.Object(
+  {
+    ...DeviceCommonFields,
+    driver: Type.Literal('modbus-rtu-tcp'),
+    host: Type.String({ minLength: 1, description: 'Serial server (RTU framing over TCP).' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, description: 'The serial server port of the line.' }),
+    ...ModbusRtuCommon,
+  },
+  { additionalProperties: false },
+);
+export type ModbusRtuTcpDeviceConfig = Static<typeof ModbusRtuTcpDeviceSchema>;
+export type ModbusDeviceConfig = ModbusTcpDeviceConfig | ModbusRtuDeviceConfig | ModbusRtuTcpDeviceConfig;
+
+export const DeviceSchema = Type.Union(
+  [ModbusTcpDeviceSchema, ModbusRtuDeviceSchema, ModbusRtuTcpDeviceSchema, OpcUaDeviceSchema],
+  {
+    discriminator: 'driver',
+  },
+);
 export type DeviceConfig = Static<typeof DeviceSchema>;
 
 export const HttpSchema = Type.Object(

@@ -35,6 +35,12 @@ export interface DeviceContext {
   readonly env: NodeJS.ProcessEnv;
   /** systemd credentials directory; default env.CREDENTIALS_DIRECTORY. */
   readonly credentialsDir?: string | undefined;
+  /**
+   * Objects the plugins of one gateway share (one Map per gateway, never module state): Modbus RTU keeps
+   * its bus registry here, so the devices on one serial line share one port. Without it each device
+   * gets its own line (fine for tests and single-device tools).
+   */
+  readonly shared?: Map<string, unknown> | undefined;
 }
 
 export interface DevicePlugin<C extends DeviceConfig = DeviceConfig> {

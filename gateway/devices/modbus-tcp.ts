@@ -1,8 +1,10 @@
+import { atomsForPlan } from '../../drivers/modbus/block-atoms.ts';
 import { createModbusTcpDriver } from '../../drivers/modbus/tcp-driver.ts';
 import { compileModbusMapping } from '../../mappings/modbus/compile.ts';
 import type { ModbusMapping } from '../../mappings/schema.ts';
 import type { ModbusTcpDeviceConfig } from '../config/schema.ts';
 import type { DevicePlugin } from './device-plugin.ts';
+import { modbusSamples } from './modbus-readings.ts';
 
 export const modbusTcpPlugin: DevicePlugin<ModbusTcpDeviceConfig> = {
   create(device, mapping, log, events) {
@@ -18,10 +20,11 @@ export const modbusTcpPlugin: DevicePlugin<ModbusTcpDeviceConfig> = {
         timeoutMs,
         pollIntervalMs,
         plan: compiled.plan,
+        atoms: atomsForPlan(compiled.plan, compiled.tags),
         log,
       },
       {
-        onReading: (reading) => events.onSamples(compiled.decode(reading), reading.ts),
+        onReading: (reading) => events.onSamples(modbusSamples(compiled, reading), reading.ts),
         onConnectionState: (state, reason) => events.onConnectionState(state, reason),
       },
     );

@@ -11,6 +11,8 @@ type Loaders = {
 
 const LOADERS: Loaders = {
   'modbus-tcp': async () => (await import('./modbus-tcp.ts')).modbusTcpPlugin,
+  'modbus-rtu': async () => (await import('./modbus-rtu.ts')).modbusRtuPlugin,
+  'modbus-rtu-tcp': async () => (await import('./modbus-rtu.ts')).modbusRtuTcpPlugin,
   opcua: async () => (await import('./opcua.ts')).opcUaPlugin,
 };
 

@@ -22,8 +22,19 @@ export interface SimulatorFaults {
   /** Answer, then close the connection (devices that allow one request per connection). */
   closeAfterEachRequest: boolean;
   reply: ReplyMode;
+  /**
+   * Every `every`-th request is answered `delayMs` late, with every register of the reply set to `value`
+   * (a value the tests never store, so a stale reply taken for another request's answer is visible).
+   */
+  late: LateReplies | undefined;
+}
+
+export interface LateReplies {
+  readonly every: number;
+  readonly delayMs: number;
+  readonly value: number;
 }
 
 export function healthyFaults(): SimulatorFaults {
-  return { delayMs: 0, neverAnswer: false, closeAfterEachRequest: false, reply: 'normal' };
+  return { delayMs: 0, neverAnswer: false, closeAfterEachRequest: false, reply: 'normal', late: undefined };
 }

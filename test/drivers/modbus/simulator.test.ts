@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ModbusClient } from '../../../drivers/modbus/modbus-serial-client.ts';
+import { ModbusClient } from '../../helpers/modbus-serial-client.ts';
 import { ModbusTcpSimulator } from '../../../drivers/modbus/simulator.ts';
 import { type RawClient, rawClient, readPdu, request } from './raw-client.ts';
 

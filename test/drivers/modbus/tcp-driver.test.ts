@@ -224,29 +224,47 @@ describe('Modbus TCP driver connection handling', () => {
     expect(recorded.states.map(([state]) => state)).toEqual(['connecting', 'disconnected', 'connected']);
   });
 
-  it('marks all blocks disconnected when the device drops the connection, and reconnects', async () => {
+  it('marks the poll disconnected when the device goes away mid-request, and reconnects', async () => {
     const { sim, port } = await startSimulator();
     sim.unit(1).holding[0] = 5;
-    // A reconnect slower than the poll interval, so that polls see the outage.
     const recorded = startDriver({
       port,
-      backoff: { initialMs: 200, jitter: 0 },
+      backoff: { initialMs: 100, jitter: 0 },
       blocks: [{ area: 'holding', start: 0, count: 1 }],
     });
     await recorded.until(allGood);
-    sim.dropConnections();
+    // A request in flight when the device goes: its poll must report the outage.
+    sim.faults.delayMs = 200;
+    const requests = sim.requests;
+    while (sim.requests === requests) await new Promise((resolve) => setTimeout(resolve, 2));
+    await sim.close();
     const down = await recorded.until((reading) => !allGood(reading));
     expect(failureOf(down.results[0])).toEqual({
       kind: 'disconnected',
-      message: `connection closed by 127.0.0.1:${port}`,
+      message: `connection closed by 127.0.0.1:${port}; reconnect failed: connect ECONNREFUSED 127.0.0.1:${port}`,
     });
-    await recorded.until(allGood);
+    const { sim: again } = await startSimulator(port);
+    again.unit(1).holding[0] = 9;
+    expect(registersOf((await recorded.until(allGood)).results[0])).toEqual([9]);
     expect(recorded.states.map(([state]) => state)).toEqual([
       'connecting',
       'connected',
       'disconnected',
       'connected',
     ]);
+  });
+
+  it('reconnects at once and quietly when an idle connection is closed by the device', async () => {
+    const { sim, port } = await startSimulator();
+    sim.unit(1).holding[0] = 6;
+    const recorded = startDriver({ port, blocks: [{ area: 'holding', start: 0, count: 1 }] });
+    await recorded.until(allGood);
+    const before = recorded.readings.length;
+    sim.dropConnections();
+    await recorded.until(() => recorded.readings.length >= before + 5);
+    expect(recorded.readings.slice(before).every(allGood)).toBe(true);
+    expect(recorded.states.map(([state]) => state)).toEqual(['connecting', 'connected']);
+    expect(sim.connections).toBe(2);
   });
 
   it('keeps polling through close-after-each-request devices by reconnecting', async () => {

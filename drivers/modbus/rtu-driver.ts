@@ -1,0 +1,101 @@
+/**
+ * Modbus RTU drivers: on a serial line (RS-485/RS-232 through `serialport`) and over TCP to a serial
+ * server (Moxa, USR… in "TCP server"/"RTU over TCP" mode, where RTU frames with CRC travel unchanged
+ * in the TCP stream). Devices on the same line share one bus from the ModbusBusRegistry; each device
+ * is one unit id with its own plan, poll rate, circuit breaker and split layouts.
+ */
+import type { Logger } from 'pino';
+import type { BackoffOptions } from '../../gateway/backoff.ts';
+import type { ReadPlan } from '../../mappings/modbus/read-plan.ts';
+import type { DriverEvents } from '../driver.ts';
+import type { AddressRange } from './block-split.ts';
+import { ModbusBus } from './bus.ts';
+import type { ModbusBusRegistry } from './bus-registry.ts';
+import type { CircuitBreakerOptions } from './circuit-breaker.ts';
+import { createModbusDeviceDriver, type ModbusDeviceDriver } from './device-driver.ts';
+import type { ModbusDriverReading } from './device-poller.ts';
+import { lineTiming } from './line-timing.ts';
+import { type SerialLineSettings, serialLinkOpener } from './serial-link.ts';
+import { tcpLinkOpener } from './tcp-link.ts';
+
+export type RtuLine =
+  | ({ readonly kind: 'serial' } & SerialLineSettings & { readonly interFrameDelayMs?: number | undefined })
+  | {
+      readonly kind: 'tcp';
+      readonly host: string;
+      readonly port: number;
+      /** Pause between frames; the serial server times the line itself (default 1.75 ms). */
+      readonly interFrameDelayMs?: number | undefined;
+    };
+
+export interface ModbusRtuDriverOptions {
+  /** Device name, for logs. */
+  readonly device: string;
+  readonly line: RtuLine;
+  /** 1..247 (0 is broadcast, which gets no reply and cannot be polled). */
+  readonly unitId: number;
+  readonly timeoutMs: number;
+  readonly pollIntervalMs: number;
+  readonly plan: ReadPlan;
+  readonly atoms?: readonly (readonly AddressRange[])[] | undefined;
+  readonly log: Logger;
+  /** Shared by the gateway's devices, so devices on one line share its bus. */
+  readonly buses: ModbusBusRegistry;
+  /** Reopening the line (taken from the first device on it). */
+  readonly backoff?: BackoffOptions | undefined;
+  readonly breaker?: CircuitBreakerOptions | undefined;
+  /** After a timeout, wait this long for a late reply to pass before the next request (default: the timeout). */
+  readonly lateReplyGuardMs?: number | undefined;
+}
+
+export function createModbusRtuDriver(
+  options: ModbusRtuDriverOptions,
+  events: DriverEvents<ModbusDriverReading>,
+): ModbusDeviceDriver {
+  if (options.unitId < 1 || options.unitId > 247) {
+    throw new Error(`device "${options.device}": RTU unit id must be 1..247, got ${options.unitId}`);
+  }
+  return createModbusDeviceDriver({ ...options, lease: () => leaseBus(options) }, events);
+}
+
+function leaseBus(options: ModbusRtuDriverOptions) {
+  const { line, log } = options;
+  if (line.kind === 'serial') {
+    const timing = lineTiming(line, line.interFrameDelayMs);
+    const settings = `${line.baudRate} ${line.dataBits}${line.parity[0]!.toUpperCase()}${line.stopBits}, inter-frame ${Math.round(timing.interFrameDelayMs * 100) / 100} ms`;
+    return options.buses.lease(`serial:${line.path}`, settings, options.device, () =>
+      bus(options, `serial ${line.path}`, serialLinkOpener(line), timing),
+    );
+  }
+  const target = `${line.host}:${line.port}`;
+  const timing = { charTimeMs: 0, interFrameDelayMs: line.interFrameDelayMs ?? 1.75 };
+  return options.buses.lease(`rtu-tcp:${target}`, `RTU over TCP`, options.device, () =>
+    bus(
+      options,
+      `RTU over TCP ${target}`,
+      tcpLinkOpener({ ...line, connectTimeoutMs: options.timeoutMs }),
+      timing,
+    ),
+  );
+
+  function bus(
+    o: ModbusRtuDriverOptions,
+    name: string,
+    open: ReturnType<typeof tcpLinkOpener>,
+    timing: { charTimeMs: number; interFrameDelayMs: number },
+  ): ModbusBus {
+    return new ModbusBus({
+      name,
+      open,
+      session: {
+        framing: 'rtu',
+        charTimeMs: timing.charTimeMs,
+        interFrameDelayMs: timing.interFrameDelayMs,
+        ...(o.lateReplyGuardMs !== undefined && { lateReplyGuardMs: o.lateReplyGuardMs }),
+      },
+      dropOnFailure: false,
+      backoff: o.backoff,
+      log,
+    });
+  }
+}
