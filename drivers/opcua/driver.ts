@@ -1,17 +1,21 @@
 /**
  * The OPC UA driver (issue 5). One connection "epoch" at a time: connect → session → read the server's
- * NamespaceArray → resolve every tag's node id (so `nsu=` ids follow a server that reordered its
- * namespaces, node-opcua #1059) → start subscription and poll groups → wait until something breaks →
- * tear everything down → back off (gateway/backoff.ts, never giving up) → start over. Rebuilding from
- * scratch instead of relying on node-opcua's own reconnection keeps one code path for first connect,
- * server restart, network loss and session timeout, and makes re-resolving namespaces unconditional.
+ * NamespaceArray and start time → resolve every tag's node id (so `nsu=` ids follow a server that
+ * reordered its namespaces, node-opcua #1059) → start subscription and poll groups → wait until something
+ * breaks → tear everything down → back off (gateway/backoff.ts, never giving up) → start over.
+ *
+ * Inside an epoch, a broken channel is first left to node-opcua's own session repair, which keeps the
+ * server-side subscriptions when the server still has them (reactivate or TransferSubscriptions; see
+ * session-recovery.ts). Everything else (server restart, changed namespaces, a repair that does not
+ * finish in time, a session the server closed) ends the epoch and rebuilds from scratch, so re-resolving
+ * namespaces stays unconditional on every path where it could matter.
  *
  * node-opcua is imported here only when start() runs, so a gateway without OPC UA devices never loads it.
  * Nothing here throws out of start(): every failure becomes a connection state and bad tags.
  */
 
 import type { OPCUACertificateManager } from 'node-opcua-certificate-manager';
-import type { ClientSession, OPCUAClient, ReadValueIdOptions, UserIdentityInfo } from 'node-opcua-client';
+import type { ClientSession, OPCUAClient, ReadValueIdOptions } from 'node-opcua-client';
 import { Backoff } from '../../gateway/backoff.ts';
 import { formatNodeId, nodeIdForServer } from '../../mappings/opcua/node-id.ts';
 import type { OpcUaItemResult, OpcUaReading } from '../../mappings/opcua/reading.ts';
@@ -19,10 +23,12 @@ import type { Driver, DriverEvents } from '../driver.ts';
 import { routeNodeOpcuaLog } from './library-log.ts';
 import type { OpcUaDriverOptions } from './options.ts';
 import { pkiDir } from './pki.ts';
-import { startPollGroup } from './poll-group.ts';
+import { type PollGroup, startPollGroup } from './poll-group.ts';
+import { type ResumePath, type ServerIdentity, watchRecovery } from './session-recovery.ts';
 import { BAD_CERTIFICATE_UNTRUSTED, BAD_NODE_ID_UNKNOWN, BAD_NOT_CONNECTED } from './status.ts';
-import { startSubscriptionGroup } from './subscription-group.ts';
+import { type SubscriptionGroup, startSubscriptionGroup } from './subscription-group.ts';
 import { describeUntrusted } from './untrusted.ts';
+import { describeUserRefused, loadUserIdentity } from './user-identity.ts';
 
 type OpcUa = typeof import('node-opcua-client');
 
@@ -32,9 +38,32 @@ interface Epoch {
   session?: ClientSession;
   certificateManager?: OPCUACertificateManager;
   stops: (() => Promise<void> | void)[];
+  /** Set when node-opcua's repair was announced (tags bad, state disconnected) and then failed. */
+  broken?: boolean;
 }
 
-export function createOpcUaDriver(options: OpcUaDriverOptions, events: DriverEvents<OpcUaReading>): Driver {
+const RESUME_TEXT: Readonly<Record<ResumePath, string>> = {
+  reactivated: 'session reactivated on a new channel, subscriptions kept',
+  transferred: 'subscriptions transferred to a new session',
+  'new-session': 'new session, same server',
+};
+
+/** Counters of how sessions came back, for tests and status pages. */
+export interface OpcUaDriverStats {
+  /** Breaks repaired while keeping the server's state, by path. */
+  readonly resumes: Record<ResumePath, number>;
+  /** Sessions set up from scratch after the first one (server restart, failed resume, …). */
+  rebuilds: number;
+}
+
+export interface OpcUaDriver extends Driver {
+  readonly stats: Readonly<OpcUaDriverStats>;
+}
+
+export function createOpcUaDriver(
+  options: OpcUaDriverOptions,
+  events: DriverEvents<OpcUaReading>,
+): OpcUaDriver {
   const { log, tags } = options;
   const backoff = new Backoff({
     initialMs: options.reconnect?.initialMs ?? 500,
@@ -45,6 +74,10 @@ export function createOpcUaDriver(options: OpcUaDriverOptions, events: DriverEve
   /** Resolves the wait of the running epoch (connection lost or stop()). */
   let interrupt: (reason: string) => void = () => {};
   let wakeSleep: () => void = () => {};
+  const stats: OpcUaDriverStats = {
+    resumes: { reactivated: 0, transferred: 0, 'new-session': 0 },
+    rebuilds: 0,
+  };
 
   const allBad = (error: string, code: number): void => {
     events.onReading({ ts: Date.now(), results: tags.map((_t, tag) => ({ tag, error, code })) });
@@ -56,6 +89,7 @@ export function createOpcUaDriver(options: OpcUaDriverOptions, events: DriverEve
     // Before the first connect: node-opcua would otherwise print plain text into our JSON-lines stdout.
     routeNodeOpcuaLog(opcua, log);
     let lastReason: string | undefined;
+    let everConnected = false;
     while (!stopped) {
       events.onConnectionState('connecting');
       const epoch: Epoch = { stops: [] };
@@ -70,12 +104,26 @@ export function createOpcUaDriver(options: OpcUaDriverOptions, events: DriverEve
         backoff.reset();
         lastReason = undefined;
         events.onConnectionState('connected');
-        log.info({ endpoint: options.endpoint }, 'OPC UA session established');
+        if (everConnected) {
+          stats.rebuilds++;
+          log.info(
+            { endpoint: options.endpoint, path: 'rebuilt' },
+            'OPC UA session established (rebuilt: new session, subscriptions created anew)',
+          );
+        } else {
+          log.info({ endpoint: options.endpoint }, 'OPC UA session established');
+        }
+        everConnected = true;
         const reason = await lost;
         if (stopped) break;
-        log.warn({ endpoint: options.endpoint }, 'OPC UA connection lost: %s', reason);
-        allBad(`connection to ${options.endpoint} lost: ${reason}`, BAD_NOT_CONNECTED);
-        events.onConnectionState('disconnected', reason);
+        if (epoch.broken === true) {
+          // The break was already reported when node-opcua started its repair: one line, no new state.
+          log.warn({ endpoint: options.endpoint }, 'OPC UA session not resumed: %s; rebuilding it', reason);
+        } else {
+          log.warn({ endpoint: options.endpoint }, 'OPC UA connection lost: %s', reason);
+          allBad(`connection to ${options.endpoint} lost: ${reason}`, BAD_NOT_CONNECTED);
+          events.onConnectionState('disconnected', reason);
+        }
       } catch (error) {
         if (stopped) break;
         const untrusted = await describeUntrusted(
@@ -84,7 +132,10 @@ export function createOpcUaDriver(options: OpcUaDriverOptions, events: DriverEve
           options.endpoint,
           epoch.client?.serverCertificate,
         );
-        const reason = untrusted ?? `cannot connect to ${options.endpoint}: ${(error as Error).message}`;
+        const reason =
+          untrusted ??
+          describeUserRefused(error as Error, options.device, options.endpoint, options.user) ??
+          `cannot connect to ${options.endpoint}: ${(error as Error).message}`;
         // Log a repeated failure once at warn level, then at debug: a device that is down for a day
         // must not fill the journal.
         if (reason !== lastReason) log.warn({ endpoint: options.endpoint }, '%s', reason);
@@ -122,6 +173,14 @@ export function createOpcUaDriver(options: OpcUaDriverOptions, events: DriverEve
     epoch.certificateManager = certificateManager;
     await certificateManager.initialize();
     const secure = options.securityMode !== 'None';
+    const sessionTimeoutMs =
+      options.sessionTimeoutMs ??
+      Math.max(
+        10_000,
+        options.timeoutMs * 6,
+        // Room for keep-alives of the slowest subscription (see subscription-group.ts).
+        ...options.groups.map((g) => (g.mode === 'subscription' ? 3 * g.publishingIntervalMs : 0)),
+      );
     const client = opcua.OPCUAClient.create({
       applicationName: 'fieldbridge',
       applicationUri: options.applicationUri,
@@ -130,32 +189,40 @@ export function createOpcUaDriver(options: OpcUaDriverOptions, events: DriverEve
       securityPolicy: secure ? opcua.SecurityPolicy[options.securityPolicy] : opcua.SecurityPolicy.None,
       endpointMustExist: false,
       keepSessionAlive: true,
-      // We reconnect ourselves (see the file comment): node-opcua must fail fast, not retry on its own.
-      connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
-      requestedSessionTimeout: Math.max(10_000, options.timeoutMs * 6),
+      // maxRetry > 0 turns on node-opcua's repair of a broken channel (reconnectOnFailure), which can keep
+      // the server's subscriptions (session-recovery.ts). It also allows one quick retry of the first
+      // connect; longer outages are ours (backoff between epochs).
+      connectionStrategy: {
+        maxRetry: 1,
+        initialDelay: 200,
+        maxDelay: Math.min(2000, options.reconnect?.maxMs ?? 2000),
+      },
+      requestedSessionTimeout: sessionTimeoutMs,
       defaultTransactionTimeout: options.timeoutMs,
       transportTimeout: options.timeoutMs,
     });
     epoch.client = client;
-    client.on('connection_lost', () => onLost('connection lost'));
     client.on('close', () => onLost('connection closed'));
-    client.on('start_reconnection', () => onLost('connection broken'));
     await client.connect(options.endpoint);
 
-    const identity: UserIdentityInfo =
-      options.user === undefined
-        ? { type: opcua.UserTokenType.Anonymous }
-        : {
-            type: opcua.UserTokenType.UserName,
-            userName: options.user.username,
-            password: options.user.password,
-          };
+    const identity = await loadUserIdentity(opcua, options.device, options.user);
     const session = await client.createSession(identity);
     epoch.session = session;
-    session.on('keepalive_failure', () => onLost('session keep-alive failed'));
     session.on('session_closed', () => onLost('session closed by the server'));
 
-    const namespaceArray = await session.readNamespaceArray();
+    const readIdentity = async (): Promise<ServerIdentity> => {
+      const [namespaces, startTime] = await session.read([
+        { nodeId: opcua.resolveNodeId('i=2255'), attributeId: opcua.AttributeIds.Value },
+        { nodeId: opcua.resolveNodeId('i=2257'), attributeId: opcua.AttributeIds.Value },
+      ]);
+      const start = startTime?.value.value as unknown;
+      return {
+        namespaces: (namespaces?.value.value as string[] | null) ?? [],
+        startTime: start instanceof Date ? start.getTime() : 0,
+      };
+    };
+    const serverIdentity = await readIdentity();
+    const namespaceArray = [...serverIdentity.namespaces];
     const reads: (ReadValueIdOptions | undefined)[] = [];
     const unresolved: OpcUaItemResult[] = [];
     tags.forEach((tag, index) => {
@@ -173,7 +240,15 @@ export function createOpcUaDriver(options: OpcUaDriverOptions, events: DriverEve
     });
     if (unresolved.length > 0) events.onReading({ ts: Date.now(), results: unresolved });
 
-    const onFailure = (error: Error) => onLost(error.message);
+    const polls: PollGroup[] = [];
+    const subscriptions: SubscriptionGroup[] = [];
+    const subscribed: { tag: number; read: ReadValueIdOptions }[] = [];
+    // Filled in below; a failure before that is a plain lost connection.
+    let repairing = (): boolean => false;
+    const onFailure = (error: Error) => {
+      // While node-opcua repairs the session, failed requests are expected and the repair decides.
+      if (!stopped && !repairing() && !client.isReconnecting) onLost(error.message);
+    };
     for (const group of options.groups) {
       const items = group.tags.flatMap((tag) => {
         const read = reads[tag];
@@ -186,11 +261,10 @@ export function createOpcUaDriver(options: OpcUaDriverOptions, events: DriverEve
           session,
           items,
           onReading: (reading) => events.onReading(reading),
-          onFailure: (error) => {
-            // A Read that fails as a whole (not per node) means the session or channel is unusable.
-            if (!stopped) onFailure(error);
-          },
+          // A Read that fails as a whole (not per node) means the session or channel is unusable.
+          onFailure,
         });
+        polls.push(poll);
         epoch.stops.push(() => poll.stop());
       } else {
         const subscription = await startSubscriptionGroup({
@@ -198,11 +272,76 @@ export function createOpcUaDriver(options: OpcUaDriverOptions, events: DriverEve
           group,
           session,
           items,
+          sessionTimeoutMs,
           onReading: (reading) => events.onReading(reading),
           onFailure,
         });
+        subscriptions.push(subscription);
+        subscribed.push(...items);
         epoch.stops.push(() => subscription.stop());
       }
+    }
+
+    const pause = (paused: boolean): void => {
+      for (const group of [...polls, ...subscriptions]) group.pause(paused);
+    };
+    const recovery = watchRecovery({
+      client,
+      session,
+      identity: serverIdentity,
+      subscriptionIds: () => subscriptions.map((s) => s.subscriptionId),
+      readIdentity,
+      // Beyond both the session timeout and the longest subscription lifetime the server has dropped
+      // everything it kept for us: a rebuild is then just as good and re-reads the trust store.
+      windowMs: Math.max(sessionTimeoutMs, ...subscriptions.map((s) => s.lifetimeMs)),
+      onBreak: (reason) => {
+        pause(true);
+        log.warn({ endpoint: options.endpoint }, 'OPC UA connection lost: %s; resuming the session', reason);
+        allBad(`connection to ${options.endpoint} lost: ${reason}`, BAD_NOT_CONNECTED);
+        events.onConnectionState('disconnected', reason);
+      },
+      onResumed: (path, announced) => {
+        stats.resumes[path]++;
+        pause(false);
+        log.info({ endpoint: options.endpoint, path }, 'OPC UA session resumed (%s)', RESUME_TEXT[path]);
+        if (announced) events.onConnectionState('connected');
+        void refresh(session, subscribed);
+      },
+      onGiveUp: (reason) => {
+        pause(true);
+        epoch.broken = recovery.repairing;
+        onLost(reason);
+      },
+    });
+    repairing = () => recovery.repairing;
+    epoch.stops.push(() => recovery.stop());
+    session.on('keepalive_failure', () => {
+      if (!recovery.repairing && !client.isReconnecting) onLost('session keep-alive failed');
+    });
+  };
+
+  /**
+   * Values of subscribed tags after a resume: a reactivated session only republishes what was not yet
+   * acknowledged, so a value that did not change since the break would otherwise stay bad.
+   */
+  const refresh = async (
+    session: ClientSession,
+    items: readonly { tag: number; read: ReadValueIdOptions }[],
+  ): Promise<void> => {
+    if (items.length === 0) return;
+    try {
+      const dataValues = await session.read(items.map((i) => i.read));
+      if (stopped) return;
+      events.onReading({
+        ts: Date.now(),
+        results: items.flatMap((item, i) => {
+          const dataValue = dataValues[i];
+          return dataValue === undefined ? [] : [{ tag: item.tag, dataValue }];
+        }),
+      });
+    } catch (error) {
+      // The next notification brings the value anyway; a failing session is noticed by its own events.
+      log.debug({ endpoint: options.endpoint }, 'refresh after resume failed: %s', (error as Error).message);
     }
   };
 
@@ -227,6 +366,7 @@ export function createOpcUaDriver(options: OpcUaDriverOptions, events: DriverEve
   };
 
   return {
+    stats,
     async start() {
       if (loop !== undefined) return;
       stopped = false;

@@ -18,6 +18,8 @@ export interface PollGroupOptions {
 }
 
 export interface PollGroup {
+  /** Paused polls skip their ticks: while node-opcua repairs the session a Read could only fail. */
+  pause(paused: boolean): void;
   stop(): void;
 }
 
@@ -26,8 +28,9 @@ export function startPollGroup(options: PollGroupOptions): PollGroup {
   const nodesToRead = items.map((i) => i.read);
   let busy = false;
   let stopped = false;
+  let paused = false;
   const poll = async (): Promise<void> => {
-    if (busy || stopped || items.length === 0) return;
+    if (busy || stopped || paused || items.length === 0) return;
     busy = true;
     try {
       const dataValues = await session.read(nodesToRead);
@@ -40,7 +43,7 @@ export function startPollGroup(options: PollGroupOptions): PollGroup {
       });
       onReading({ ts: Date.now(), results });
     } catch (error) {
-      if (stopped) return;
+      if (stopped || paused) return;
       const message = `poll group "${options.name}": read failed: ${(error as Error).message}`;
       onReading({ ts: Date.now(), results: items.map((item) => ({ tag: item.tag, error: message })) });
       onFailure(error as Error);
@@ -51,6 +54,9 @@ export function startPollGroup(options: PollGroupOptions): PollGroup {
   const timer = setInterval(() => void poll(), options.intervalMs);
   void poll();
   return {
+    pause(value) {
+      paused = value;
+    },
     stop() {
       stopped = true;
       clearInterval(timer);

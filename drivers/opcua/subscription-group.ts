@@ -21,12 +21,23 @@ export interface SubscriptionGroupOptions {
   readonly group: CompiledSubscriptionGroup;
   readonly session: ClientSession;
   readonly items: readonly { readonly tag: number; readonly read: ReadValueIdOptions }[];
+  /** The session's timeout: keep-alives must come well within it. */
+  readonly sessionTimeoutMs: number;
   readonly onReading: (reading: OpcUaReading) => void;
   /** The subscription died (terminated by the server, or timed out): the driver rebuilds the session. */
   readonly onFailure: (error: Error) => void;
 }
 
 export interface SubscriptionGroup {
+  /** The server's id of the subscription; it changes when node-opcua had to recreate it. */
+  readonly subscriptionId: number;
+  /** How long the server keeps the subscription without a client (lifetime count × interval). */
+  readonly lifetimeMs: number;
+  /**
+   * While paused, notifications are dropped: during a session repair node-opcua may recreate the
+   * subscription with stale numeric node ids, whose values must not reach a tag.
+   */
+  pause(paused: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -51,12 +62,18 @@ function monitoringParameters(opcua: OpcUa, group: CompiledSubscriptionGroup): M
 export async function startSubscriptionGroup(options: SubscriptionGroupOptions): Promise<SubscriptionGroup> {
   const { opcua, group, session, items, onReading, onFailure } = options;
   let stopped = false;
+  let paused = false;
   const subscription: ClientSubscription = await session.createSubscription2({
     requestedPublishingInterval: group.publishingIntervalMs,
     // Lifetime and keep-alive counts per Part 4, 5.13.2: the server keeps the subscription for
-    // lifetime × interval without a publish request; keep-alives every maxKeepAlive × interval.
+    // lifetime × interval without a publish request (the window in which a transfer is possible);
+    // keep-alives every maxKeepAlive × interval, at most half the session timeout so that an idle
+    // subscription keeps its session alive (node-opcua refuses longer ones, its warning W09).
     requestedLifetimeCount: 60,
-    requestedMaxKeepAliveCount: 10,
+    requestedMaxKeepAliveCount: Math.max(
+      1,
+      Math.min(10, Math.floor(options.sessionTimeoutMs / (2 * group.publishingIntervalMs))),
+    ),
     maxNotificationsPerPublish: 0,
     publishingEnabled: true,
     priority: 1,
@@ -72,7 +89,7 @@ export async function startSubscriptionGroup(options: SubscriptionGroupOptions):
     );
     monitored.on('changed', (_item, dataValue, index) => {
       const item = items[index];
-      if (stopped || item === undefined) return;
+      if (stopped || paused || item === undefined) return;
       onReading({ ts: Date.now(), results: [{ tag: item.tag, dataValue }] });
     });
     const refused: OpcUaItemResult[] = [];
@@ -89,6 +106,13 @@ export async function startSubscriptionGroup(options: SubscriptionGroupOptions):
     if (refused.length > 0) onReading({ ts: Date.now(), results: refused });
   }
   return {
+    get subscriptionId() {
+      return subscription.subscriptionId;
+    },
+    lifetimeMs: subscription.lifetimeCount * subscription.publishingInterval,
+    pause(value) {
+      paused = value;
+    },
     async stop() {
       stopped = true;
       await subscription.terminate().catch(() => {

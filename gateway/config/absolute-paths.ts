@@ -34,7 +34,15 @@ export function absoluteConfigPaths(config: GatewayConfig, baseDir: string): Gat
       mapping: resolve(baseDir, device.mapping),
       ...(device.driver === 'opcua' &&
         device.user !== undefined && {
-          user: { ...device.user, password: secret(device.user.password) as SecretRef },
+          user:
+            'password' in device.user
+              ? { ...device.user, password: secret(device.user.password) as SecretRef }
+              : defined({
+                  ...device.user,
+                  certificate: resolve(baseDir, device.user.certificate),
+                  privateKey: resolve(baseDir, device.user.privateKey),
+                  passphrase: secret(device.user.passphrase),
+                }),
         }),
     })),
   };

@@ -9,6 +9,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { createOpcUaDriver } from '../../drivers/opcua/driver.ts';
+import type { OpcUaUserIdentity } from '../../drivers/opcua/options.ts';
 import { compileOpcUaMapping } from '../../mappings/opcua/compile.ts';
 import { type OpcUaDeviceConfig, opcUaDeviceProblems } from '../../mappings/opcua/device-schema.ts';
 import type { OpcUaMapping } from '../../mappings/opcua/schema.ts';
@@ -25,18 +26,7 @@ export const opcUaPlugin: DevicePlugin<OpcUaDeviceConfig> = {
     // The PKI goes to <stateDir>/opcua/pki.
     const stateDir = context?.stateDir ?? env.STATE_DIRECTORY?.split(':')[0] ?? resolve('state');
     const compiled = compileOpcUaMapping(mapping as OpcUaMapping, device);
-    const user =
-      device.user === undefined
-        ? undefined
-        : {
-            username: device.user.username,
-            password: resolveSecret(
-              device.user.password,
-              `OPC UA password of device "${device.name}"`,
-              env,
-              context?.credentialsDir ?? env.CREDENTIALS_DIRECTORY,
-            ),
-          };
+    const user = resolveUser(device, env, context?.credentialsDir ?? env.CREDENTIALS_DIRECTORY);
     const timeoutMs = device.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const driver = createOpcUaDriver(
       {
@@ -50,6 +40,7 @@ export const opcUaPlugin: DevicePlugin<OpcUaDeviceConfig> = {
         tags: compiled.tags,
         groups: compiled.groups,
         timeoutMs,
+        sessionTimeoutMs: device.sessionTimeoutMs,
         log,
       },
       {
@@ -63,3 +54,39 @@ export const opcUaPlugin: DevicePlugin<OpcUaDeviceConfig> = {
     return { tags: compiled.tags, driver, defaultStaleAfterMs: 3 * slowest + timeoutMs };
   },
 };
+
+/** Resolves the secrets of the user identity; the certificate files themselves are read at connect. */
+function resolveUser(
+  device: OpcUaDeviceConfig,
+  env: NodeJS.ProcessEnv,
+  credentialsDir: string | undefined,
+): OpcUaUserIdentity | undefined {
+  const { user } = device;
+  if (user === undefined) return undefined;
+  if ('username' in user) {
+    return {
+      kind: 'username',
+      username: user.username,
+      password: resolveSecret(
+        user.password,
+        `OPC UA password of device "${device.name}"`,
+        env,
+        credentialsDir,
+      ),
+    };
+  }
+  return {
+    kind: 'certificate',
+    certificateFile: user.certificate,
+    privateKeyFile: user.privateKey,
+    passphrase:
+      user.passphrase === undefined
+        ? undefined
+        : resolveSecret(
+            user.passphrase,
+            `passphrase of the OPC UA user key of device "${device.name}"`,
+            env,
+            credentialsDir,
+          ),
+  };
+}

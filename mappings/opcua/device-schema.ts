@@ -17,16 +17,37 @@ export type SecurityPolicyName =
   | (typeof SECURITY_POLICIES)[number]
   | (typeof DEPRECATED_SECURITY_POLICIES)[number];
 
-export const OpcUaUserSchema = Type.Object(
+export const OpcUaUserNameSchema = Type.Object(
   {
     username: Type.String({ minLength: 1 }),
     password: SecretRefSchema,
   },
+  { additionalProperties: false, description: 'User name identity.' },
+);
+
+export const OpcUaUserCertificateSchema = Type.Object(
+  {
+    certificate: Type.String({
+      minLength: 1,
+      description: 'PEM file of the X.509 user certificate, relative to this config file.',
+    }),
+    privateKey: Type.String({
+      minLength: 1,
+      description: 'PEM file of its RSA private key, relative to this config file.',
+    }),
+    passphrase: Type.Optional(SecretRefSchema),
+  },
   {
     additionalProperties: false,
-    description: 'User name identity. Without "user" the session is anonymous.',
+    description: 'X.509 user identity: the session is activated with this certificate, signed with its key.',
   },
 );
+
+export const OpcUaUserSchema = Type.Union([OpcUaUserNameSchema, OpcUaUserCertificateSchema], {
+  description:
+    'User identity: {"username", "password"} or an X.509 user certificate {"certificate", "privateKey", "passphrase"?}. Without "user" the session is anonymous.',
+});
+export type OpcUaUserConfig = Static<typeof OpcUaUserSchema>;
 
 export const OpcUaDeviceSchema = Type.Object(
   {
@@ -75,6 +96,14 @@ export const OpcUaDeviceSchema = Type.Object(
     ),
     timeoutMs: Type.Optional(
       Type.Integer({ minimum: 100, maximum: 600000, description: 'Per-request timeout. Default 5000.' }),
+    ),
+    sessionTimeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 1000,
+        maximum: 3600000,
+        description:
+          'Session timeout asked of the server: how long it keeps the session (and so the subscriptions) of a client it cannot reach. Default 6 × timeoutMs, at least 10000.',
+      }),
     ),
     batch: Type.Optional(
       Type.Boolean({ description: 'One message per notification/poll with every tag that changed.' }),

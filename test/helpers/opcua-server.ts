@@ -10,11 +10,17 @@
  * (`nsu=${PLANT_NS};s=<name>`, see TEST_VARIABLES). `reorderNamespaces` registers a decoy namespace
  * before it, so the plant namespace moves from index 2 to 3: a client that keeps numeric indexes across a
  * reconnect reads the wrong (missing) nodes. `Counter` changes every 100 ms so a test can see values
- * resume. Users: OPERATOR (password OPERATOR_PASSWORD). The server accepts any client certificate: the
- * server side is not what these tests check.
+ * resume. Users: OPERATOR (password OPERATOR_PASSWORD), and X.509 user certificates that are in
+ * `userTrustedDir` (the user PKI's trusted/certs; `trustUserCertificate(pem)` puts one there). The server
+ * accepts any client *application* certificate: the server side is not what these tests check.
+ *
+ *   await server.deleteVariable('Double');                   // removed at runtime, while clients watch it
+ *   await server.closeSessions();                            // as if every session had timed out
  *
  * Server start costs a few seconds the first time (certificate generation): share one per test file.
  */
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
@@ -74,6 +80,12 @@ export interface TestOpcUaServer {
   readonly plantIndex: number;
   /** Where the server's own certificate (DER) is. */
   readonly certificateFile: string;
+  /** Trusts an X.509 *user* certificate (PEM file) for user authentication. */
+  trustUserCertificate(pemFile: string): Promise<void>;
+  /** Deletes Plant/<name> from the running server's address space. */
+  deleteVariable(name: string): void;
+  /** Closes every session the way a session timeout does: subscriptions are kept for a transfer. */
+  closeSessions(): Promise<void>;
   restart(options?: { reorderNamespaces?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
@@ -90,16 +102,26 @@ async function freePort(): Promise<number> {
   });
 }
 
+async function pemToDer(file: string): Promise<Buffer> {
+  return new X509Certificate(await readFile(file)).raw;
+}
+
 async function launch(
   dir: string,
   port: number,
   reorder: boolean,
+  trustedUsers: readonly string[],
 ): Promise<{ server: OPCUAServer; plantIndex: number }> {
   const serverCertificateManager = new OPCUACertificateManager({
     rootFolder: join(dir, 'server-pki'),
     automaticallyAcceptUnknownCertificate: true,
   });
+  const userCertificateManager = new OPCUACertificateManager({
+    rootFolder: join(dir, 'user-pki'),
+    automaticallyAcceptUnknownCertificate: false,
+  });
   const server = new OPCUAServer({
+    userCertificateManager,
     port,
     host: '127.0.0.1',
     hostname: '127.0.0.1',
@@ -153,12 +175,15 @@ async function launch(
     },
   });
   await server.start();
+  // The user PKI is initialised by start(); trust what an earlier run (before a restart) trusted.
+  for (const pem of trustedUsers) await userCertificateManager.trustCertificate(await pemToDer(pem));
   return { server, plantIndex: plant.index };
 }
 
 export async function startOpcUaServer(options: OpcUaServerOptions): Promise<TestOpcUaServer> {
   const port = await freePort();
-  let running = await launch(options.dir, port, options.reorderNamespaces === true);
+  const trustedUsers: string[] = [];
+  let running = await launch(options.dir, port, options.reorderNamespaces === true, trustedUsers);
   return {
     endpoint: `opc.tcp://127.0.0.1:${port}`,
     port,
@@ -168,7 +193,25 @@ export async function startOpcUaServer(options: OpcUaServerOptions): Promise<Tes
     certificateFile: join(options.dir, 'server-pki', 'own', 'certs', 'certificate.pem'),
     async restart(restartOptions = {}) {
       await running.server.shutdown(0);
-      running = await launch(options.dir, port, restartOptions.reorderNamespaces === true);
+      running = await launch(options.dir, port, restartOptions.reorderNamespaces === true, trustedUsers);
+    },
+    async trustUserCertificate(pemFile) {
+      trustedUsers.push(pemFile);
+      await running.server.userCertificateManager.trustCertificate(await pemToDer(pemFile));
+    },
+    deleteVariable(name) {
+      const addressSpace = running.server.engine.addressSpace;
+      const node = addressSpace?.findNode(`ns=${running.plantIndex};s=${name}`);
+      if (addressSpace === null || addressSpace === undefined || node === null || node === undefined) {
+        throw new Error(`test OPC UA server: no variable Plant/${name}`);
+      }
+      addressSpace.deleteNode(node);
+    },
+    async closeSessions() {
+      const engine = running.server.engine;
+      for (const session of engine.getSessions()) {
+        engine.closeSession(session.authenticationToken, false, 'Timeout');
+      }
     },
     async stop() {
       await running.server.shutdown(0);

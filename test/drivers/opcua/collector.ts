@@ -7,6 +7,8 @@ import type { TagSample } from '../../../mappings/sample.ts';
 
 export interface Collector extends DeviceEvents {
   readonly latest: Map<string, TagSample>;
+  /** When (Date.now()) the latest sample of each tag arrived: `ts` may be the server's source timestamp. */
+  readonly receivedAt: Map<string, number>;
   readonly states: ConnectionState[];
   readonly logLines: string[];
   readonly log: Logger;
@@ -15,6 +17,7 @@ export interface Collector extends DeviceEvents {
 
 export function createCollector(): Collector {
   const latest = new Map<string, TagSample>();
+  const receivedAt = new Map<string, number>();
   const states: ConnectionState[] = [];
   const logLines: string[] = [];
   const sink = new Writable({
@@ -25,11 +28,16 @@ export function createCollector(): Collector {
   });
   return {
     latest,
+    receivedAt,
     states,
     logLines,
     log: createLogger({ level: 'debug', destination: sink }),
     onSamples(samples) {
-      for (const sample of samples) if (sample !== undefined) latest.set(sample.tag, sample);
+      for (const sample of samples) {
+        if (sample === undefined) continue;
+        latest.set(sample.tag, sample);
+        receivedAt.set(sample.tag, Date.now());
+      }
     },
     onConnectionState(state) {
       states.push(state);
