@@ -18,23 +18,53 @@ const TLS_FILES = [
   ['key', 'TLS client key'],
 ] as const;
 
-export async function checkTlsFiles(config: unknown, baseDir: string): Promise<Issue[]> {
+/** Every certificate or key file the config names: the broker's TLS files and OPC UA X.509 user identities. */
+interface NamedFile {
+  readonly pointer: string;
+  readonly what: string;
+  readonly path: unknown;
+}
+
+function namedFiles(config: unknown): NamedFile[] {
   const tls = field(field(config, 'mqtt'), 'tls');
+  const files: NamedFile[] = TLS_FILES.map(([key, what]) => ({
+    pointer: `/mqtt/tls/${key}`,
+    what,
+    path: field(tls, key),
+  }));
+  const devices = field(config, 'devices');
+  if (Array.isArray(devices)) {
+    devices.forEach((device: unknown, index) => {
+      if (field(device, 'driver') !== 'opcua') return;
+      const user = field(device, 'user');
+      const name = String(field(device, 'name'));
+      files.push(
+        {
+          pointer: `/devices/${index}/user/certificate`,
+          what: `OPC UA user certificate of device "${name}"`,
+          path: field(user, 'certificate'),
+        },
+        {
+          pointer: `/devices/${index}/user/privateKey`,
+          what: `OPC UA user private key of device "${name}"`,
+          path: field(user, 'privateKey'),
+        },
+      );
+    });
+  }
+  return files;
+}
+
+export async function checkTlsFiles(config: unknown, baseDir: string): Promise<Issue[]> {
   const issues = await Promise.all(
-    TLS_FILES.map(async ([key, what]): Promise<Issue[]> => {
-      const path = field(tls, key);
+    namedFiles(config).map(async ({ pointer, what, path }): Promise<Issue[]> => {
       if (typeof path !== 'string' || path === '') return [];
       const file = resolve(baseDir, path);
       try {
         await readFile(file);
         return [];
       } catch (error) {
-        return [
-          {
-            pointer: `/mqtt/tls/${key}`,
-            message: `cannot read ${what} file ${file}: ${describeFsError(error)}`,
-          },
-        ];
+        return [{ pointer, message: `cannot read ${what} file ${file}: ${describeFsError(error)}` }];
       }
     }),
   );
@@ -55,11 +85,19 @@ export function checkSecrets(config: unknown, baseDir: string, env: NodeJS.Proce
   if (Array.isArray(devices)) {
     devices.forEach((device: unknown, index) => {
       if (field(device, 'driver') !== 'opcua') return;
-      secrets.push({
-        pointer: `/devices/${index}/user/password`,
-        what: `OPC UA password of device "${String(field(device, 'name'))}"`,
-        ref: field(field(device, 'user'), 'password'),
-      });
+      const name = String(field(device, 'name'));
+      secrets.push(
+        {
+          pointer: `/devices/${index}/user/password`,
+          what: `OPC UA password of device "${name}"`,
+          ref: field(field(device, 'user'), 'password'),
+        },
+        {
+          pointer: `/devices/${index}/user/passphrase`,
+          what: `OPC UA user key passphrase of device "${name}"`,
+          ref: field(field(device, 'user'), 'passphrase'),
+        },
+      );
     });
   }
   const issues: Issue[] = [];
