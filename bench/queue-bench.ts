@@ -6,9 +6,11 @@
  * 2. Messages/s appended through LevelQueue by N producers, each awaiting its append before the next
  *    (the shape of device runners), for sync off/on and group commit 5 ms / 0 ms. With group commit a
  *    producer gets one append per window, so few single-message producers measure latency, not capacity:
- *    hence several shapes.
+ *    hence several shapes, each with the 5 ms window and with window 0 (the default).
  * 3. A 500 000-message backlog: open scan time, then a drain that reads pages of 1000 and acks in groups
  *    of 100 as the publisher does.
+ * 4. The live cursor: append 10, read what is new, ack it; with the tail cache (reads from memory) and
+ *    without (a LevelDB iterator per read).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -133,16 +135,37 @@ async function benchBacklog(total: number): Promise<void> {
   await queue.close();
 }
 
+async function benchLive(total: number, tailCacheBytes: number): Promise<void> {
+  const queue = new LevelQueue({ dir: join(root, `live-${++runs}`), log, tailCacheBytes });
+  await queue.open();
+  let after = 0;
+  const t = performance.now();
+  for (let i = 0; i < total; i += 10) {
+    await queue.append(Array.from({ length: 10 }, (_, k) => sample(i + k)));
+    const page = await queue.read(after, 100);
+    after = page.at(-1)?.seq ?? after;
+    await queue.ack(page.map((m) => m.seq));
+  }
+  const ms = performance.now() - t;
+  await queue.close();
+  console.log(
+    `live append 10 / read / ack, tailCacheBytes=${tailCacheBytes}: ${total.toLocaleString('en-US')} messages, ${rate(total, ms)}`,
+  );
+}
+
 console.log(
   `${new Date().toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length} · Node ${process.version} · ${root}`,
 );
 benchEncoding(500_000);
 for (const sync of [false, true]) {
   const n = sync ? 50_000 : 200_000;
-  await benchAppends({ total: n, sync, flushIntervalMs: 5, producers: 200, perAppend: 1 });
-  await benchAppends({ total: n, sync, flushIntervalMs: 5, producers: 1000, perAppend: 1 });
-  await benchAppends({ total: n, sync, flushIntervalMs: 5, producers: 200, perAppend: 10 });
-  await benchAppends({ total: n, sync, flushIntervalMs: 0, producers: 200, perAppend: 1 });
+  for (const flushIntervalMs of [5, 0]) {
+    await benchAppends({ total: n, sync, flushIntervalMs, producers: 200, perAppend: 1 });
+    await benchAppends({ total: n, sync, flushIntervalMs, producers: 1000, perAppend: 1 });
+    await benchAppends({ total: n, sync, flushIntervalMs, producers: 200, perAppend: 10 });
+  }
 }
 await benchBacklog(500_000);
+await benchLive(100_000, 0);
+await benchLive(100_000, 16 * 1024 * 1024);
 if (process.argv[2] === undefined) await rm(root, { recursive: true, force: true });

@@ -116,7 +116,12 @@ export const QueueSchema = Type.Object(
       }),
     ),
     flushIntervalMs: Type.Optional(
-      Type.Integer({ minimum: 0, maximum: 10000, description: 'Group-commit window. Default 5 ms.' }),
+      Type.Integer({
+        minimum: 0,
+        maximum: 10000,
+        description:
+          'Group-commit window in ms. Default 0: write as soon as the writer is free; appends arriving during a write join the next batch.',
+      }),
     ),
     replayRatePerSecond: Type.Optional(
       Type.Integer({

@@ -1,16 +1,19 @@
 /**
  * The on-disk queue: LevelDB (classic-level) in `dir`, one key per message (see record-codec.ts).
  *
- * Group commit: appends arriving within `flushIntervalMs` are written in one LevelDB batch, and each
- * `append` resolves once its batch is written. Durability bound (also in docs/queue.md):
+ * Group commit: each batch is written as soon as the writer is free (`flushIntervalMs` 0, the default),
+ * and appends arriving while a write is in flight form the next batch; a window > 0 also waits that long
+ * for more. Each `append` resolves once its batch is written. Durability bound (also in docs/queue.md):
  * - sync false (default): LevelDB writes the batch to its log with write(2) before the batch call returns,
  *   so the data is in the OS page cache. A killed process (SIGKILL, OOM, crash) loses nothing that
  *   `append` resolved; a power loss or kernel panic can lose the last batches not yet written back.
  * - sync true: every batch is fsynced before `append` resolves; nothing acknowledged to the producer is
  *   lost even on power loss, at the cost of one fsync per batch (group commit amortises it).
  *
- * Counters (depth, bytes, oldest) live in memory, initialised by one scan at open. All writes (append
- * batches, acks, drops) go through one serial chain so the counters always match what is on disk.
+ * Counters (depth, bytes, oldest) and the stored size of every message (stored-sizes.ts) live in memory,
+ * initialised by one scan at open, so acks and the byte bound delete without reading values back. The
+ * newest messages are also kept decoded in memory (tail-cache.ts) so live reads skip LevelDB. All writes
+ * (append batches, acks, drops) go through one serial chain so memory always matches what is on disk.
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -32,14 +35,22 @@ import {
   messageKey,
   seqOfKey,
 } from './record-codec.ts';
+import { StoredSizes } from './stored-sizes.ts';
+import { TailCache } from './tail-cache.ts';
+import { WalGuard } from './wal-guard.ts';
 
 export interface LevelQueueOptions extends CommonQueueOptions {
   /** The LevelDB directory (created if missing). */
   readonly dir: string;
   /** fsync every batch (see the durability bound above). Default false. */
   readonly sync?: boolean | undefined;
-  /** Group-commit window in ms; 0 writes each append at once. Default 5. */
+  /**
+   * Group-commit window in ms. Default 0: write as soon as the writer is free; appends arriving during a
+   * write join the next batch (measured up to 4× faster than a 5 ms window, and no timer wait at idle).
+   */
   readonly flushIntervalMs?: number | undefined;
+  /** Bytes (stored size) of the newest messages kept in memory for live reads. Default 16 MiB; 0 = off. */
+  readonly tailCacheBytes?: number | undefined;
   /** A pending batch this big is written without waiting for the window. Default 4 MiB. */
   readonly maxBatchBytes?: number | undefined;
 }
@@ -49,7 +60,8 @@ type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key:
 
 interface PendingAppend {
   readonly seqs: number[];
-  readonly ops: BatchOp[];
+  /** One put per seq, in the same order. */
+  readonly puts: { type: 'put'; key: Buffer; value: Buffer }[];
   readonly bytes: number;
   readonly enqueuedAt: number;
   readonly resolve: (seqs: number[]) => void;
@@ -62,6 +74,7 @@ const HIGH_WATER_KEY = Buffer.from('m:highWater');
 const QUARANTINE_PREFIX = 'x:';
 const SCAN_CHUNK = 1000;
 const ENCODING = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
+export const DEFAULT_TAIL_CACHE_BYTES = 16 * 1024 * 1024;
 
 export class LevelQueue implements MessageQueue {
   readonly #dir: string;
@@ -85,9 +98,9 @@ export class LevelQueue implements MessageQueue {
   #flushQueued: Promise<void> | undefined;
   #ageTimer: NodeJS.Timeout | undefined;
   #nextSeq = 1;
-  /** Every seq below this is gone: iterators start here to skip LevelDB's tombstones of acked messages. */
-  #headSeq = 1;
-  #depth = 0;
+  /** Size of every stored message by seq; its `first` is where iterators start (skipping the tombstones). */
+  #sizes = new StoredSizes();
+  readonly #tail: TailCache;
   #bytes = 0;
   #oldest: { seq: number; enqueuedAt: number } | undefined;
   #dropped = 0;
@@ -97,11 +110,12 @@ export class LevelQueue implements MessageQueue {
     this.#dir = options.dir;
     this.#log = options.log.child({ queue: options.dir });
     this.#sync = options.sync ?? false;
-    this.#flushIntervalMs = options.flushIntervalMs ?? 5;
+    this.#flushIntervalMs = options.flushIntervalMs ?? 0;
     this.#maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024;
     this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.#maxAgeMs = options.maxAgeSeconds === undefined ? undefined : options.maxAgeSeconds * 1000;
     this.#now = options.now ?? Date.now;
+    this.#tail = new TailCache(options.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES, 1);
     this.#listeners = new AppendListeners(this.#log);
     this.#drops = new DropReporter(
       this.#log,
@@ -124,10 +138,10 @@ export class LevelQueue implements MessageQueue {
     this.#state = 'open';
     this.#startAgeTimer();
     this.#log.info(
-      { depth: this.#depth, bytes: this.#bytes, nextSeq: this.#nextSeq },
-      this.#depth === 0
+      { depth: this.#sizes.count, bytes: this.#bytes, nextSeq: this.#nextSeq },
+      this.#sizes.count === 0
         ? 'queue opened: empty'
-        : `queue opened: ${formatCount(this.#depth)} messages (${formatBytes(this.#bytes)}) waiting from before the restart`,
+        : `queue opened: ${formatCount(this.#sizes.count)} messages (${formatBytes(this.#bytes)}) waiting from before the restart`,
     );
   }
 
@@ -143,17 +157,17 @@ export class LevelQueue implements MessageQueue {
     }
     // Seqs are taken synchronously, in call order: concurrent appends keep their order on disk.
     const seqs: number[] = [];
-    const ops: BatchOp[] = [];
+    const puts: PendingAppend['puts'] = [];
     let bytes = 0;
     for (const value of values) {
       const seq = this.#nextSeq++;
       const key = messageKey(seq);
       seqs.push(seq);
-      ops.push({ type: 'put', key, value });
+      puts.push({ type: 'put', key, value });
       bytes += key.length + value.length;
     }
     return new Promise((resolve, reject) => {
-      this.#pending.push({ seqs, ops, bytes, enqueuedAt, resolve, reject });
+      this.#pending.push({ seqs, puts, bytes, enqueuedAt, resolve, reject });
       this.#pendingBytes += bytes;
       this.#scheduleFlush();
     });
@@ -163,7 +177,11 @@ export class LevelQueue implements MessageQueue {
     this.#requireOpen();
     if (limit <= 0) return [];
     if (this.#hasExpired()) await this.#serial(() => this.#dropExpired());
-    const from = Math.max(0, Math.floor(afterSeq), this.#headSeq - 1);
+    const first = this.#sizes.first;
+    if (first === undefined) return [];
+    const from = Math.max(0, Math.floor(afterSeq), first - 1);
+    // The live cursor asks for what was just appended: served from memory. Older pages come from disk.
+    if (this.#tail.covers(from + 1)) return this.#tail.read(from, limit);
     const entries = await (await this.#store())
       .iterator({ ...ENCODING, gt: messageKey(from), lt: MESSAGE_KEY_END, limit })
       .all();
@@ -179,31 +197,14 @@ export class LevelQueue implements MessageQueue {
     return out;
   }
 
+  /** One batch of deletes: the sizes in memory say which seqs are stored and what deleting them frees. */
   async ack(seqs: readonly number[]): Promise<void> {
     this.#requireOpen();
-    const wanted = [...new Set(seqs)].filter(
-      (s) => Number.isInteger(s) && s >= this.#headSeq && s < this.#nextSeq,
-    );
-    if (wanted.length === 0) return;
-    await this.#serial(async () => {
-      const db = await this.#store();
-      const keys = wanted.map(messageKey);
-      const values = await db.getMany(keys, ENCODING);
-      const ops: BatchOp[] = [];
-      let bytes = 0;
-      let removesOldest = false;
-      values.forEach((value, i) => {
-        const key = keys[i];
-        if (value === undefined || key === undefined) return; // already acked or dropped: idempotent
-        ops.push({ type: 'del', key });
-        bytes += key.length + value.length;
-        if (wanted[i] === this.#oldest?.seq) removesOldest = true;
-      });
-      if (ops.length === 0) return;
-      await this.#write(ops, `acknowledge ${ops.length} messages`);
-      this.#depth -= ops.length;
-      this.#bytes -= bytes;
-      if (removesOldest) await this.#refreshOldest();
+    if (seqs.length === 0) return;
+    await this.#serial(() => {
+      // Looked up inside the chain: an append or drop written just before this ack is taken into account.
+      const stored = [...new Set(seqs)].filter((seq) => this.#sizes.sizeOf(seq) > 0);
+      return this.#delete(stored, `acknowledge ${stored.length} messages`);
     });
   }
 
@@ -213,7 +214,7 @@ export class LevelQueue implements MessageQueue {
 
   stats(): QueueStats {
     return {
-      depth: this.#depth,
+      depth: this.#sizes.count,
       bytes: this.#bytes,
       oldestEnqueuedAt: this.#oldest?.enqueuedAt,
       dropped: this.#dropped,
@@ -236,6 +237,8 @@ export class LevelQueue implements MessageQueue {
     );
     await this.#db?.close();
     this.#db = undefined;
+    this.#sizes = new StoredSizes();
+    this.#tail.reset(this.#nextSeq);
     this.#state = 'closed';
   }
 
@@ -244,8 +247,15 @@ export class LevelQueue implements MessageQueue {
   /** Opens LevelDB and scans it; a corrupt store is moved aside and replaced by an empty one. */
   async #openStore(): Promise<Db> {
     const db: Db = new Level<Buffer, Buffer>(this.#dir, ENCODING);
+    const wal = await WalGuard.before(this.#dir, this.#log, this.#now());
     try {
-      await db.open();
+      await db.open().catch(async (err: unknown) => {
+        // LevelDB deletes its logs only after a successful recovery: after a failed open they are still in
+        // the store (which is kept, or moved aside whole when corrupt), so the copy is not needed.
+        await wal.discard().catch(() => undefined);
+        throw err;
+      });
+      await wal.after();
       await this.#scan(db);
       return db;
     } catch (err) {
@@ -277,7 +287,7 @@ export class LevelQueue implements MessageQueue {
 
   /** One pass over every message: counters, oldest, next seq; undecodable records are quarantined. */
   async #scan(db: Db): Promise<void> {
-    this.#depth = 0;
+    this.#sizes = new StoredSizes();
     this.#bytes = 0;
     this.#oldest = undefined;
     let lastSeq = 0;
@@ -298,7 +308,7 @@ export class LevelQueue implements MessageQueue {
             bad.push([key, value, err]);
             continue;
           }
-          this.#depth++;
+          this.#sizes.add(seq, key.length + value.length);
           this.#bytes += key.length + value.length;
           this.#oldest ??= { seq, enqueuedAt: enqueuedAtOf(value) };
         }
@@ -309,7 +319,8 @@ export class LevelQueue implements MessageQueue {
     const highWater = await db.get(HIGH_WATER_KEY, ENCODING);
     const recorded = highWater?.length === 8 ? Number(highWater.readBigUInt64BE(0)) : 0;
     this.#nextSeq = Math.max(lastSeq, recorded) + 1;
-    this.#headSeq = this.#oldest?.seq ?? this.#nextSeq;
+    // The backlog stays on disk; the tail fills with what is appended from now on.
+    this.#tail.reset(this.#nextSeq);
     this.#db = db;
     if (bad.length > 0) await this.#quarantine(bad, false);
   }
@@ -346,7 +357,7 @@ export class LevelQueue implements MessageQueue {
   }
 
   async #writeAppends(batch: PendingAppend[]): Promise<void> {
-    const ops = batch.flatMap((a) => a.ops);
+    const ops: BatchOp[] = batch.flatMap((a) => a.puts);
     const lastSeq = batch.at(-1)?.seqs.at(-1) ?? 0;
     const highWater = Buffer.allocUnsafe(8);
     highWater.writeBigUInt64BE(BigInt(lastSeq));
@@ -358,7 +369,15 @@ export class LevelQueue implements MessageQueue {
       return;
     }
     for (const append of batch) {
-      this.#depth += append.seqs.length;
+      append.seqs.forEach((seq, i) => {
+        const put = append.puts[i];
+        if (put === undefined) return;
+        const size = put.key.length + put.value.length;
+        this.#sizes.add(seq, size);
+        // Decoded from the value just written: a payload view into a buffer only the queue holds, and
+        // exactly what a read from disk would return.
+        this.#tail.add(decodeValue(seq, put.value), size);
+      });
       this.#bytes += append.bytes;
       const first = append.seqs[0];
       if (this.#oldest === undefined && first !== undefined) {
@@ -429,10 +448,19 @@ export class LevelQueue implements MessageQueue {
 
   // --- bounds --------------------------------------------------------------------------------------
 
+  /** Drops the oldest messages until the bytes fit: the sizes in memory say how many, no disk reads. */
   async #dropOverBound(): Promise<void> {
     if (this.#bytes <= this.#maxBytes) return;
-    const count = await this.#dropOldestWhile((_, freed) => this.#bytes - freed > this.#maxBytes);
-    this.#countDrops('bytes', count);
+    const seqs: number[] = [];
+    let freed = 0;
+    this.#sizes.forEachFromOldest((seq, size) => {
+      if (this.#bytes - freed <= this.#maxBytes) return false;
+      seqs.push(seq);
+      freed += size;
+      return true;
+    });
+    await this.#delete(seqs, `drop ${seqs.length} oldest messages`);
+    this.#countDrops('bytes', seqs.length);
     await this.#dropExpired();
   }
 
@@ -444,11 +472,29 @@ export class LevelQueue implements MessageQueue {
     );
   }
 
+  /** Drops messages older than the age bound; enqueuedAt is in the values, so this one reads the head. */
   async #dropExpired(): Promise<void> {
-    if (!this.#hasExpired() || this.#maxAgeMs === undefined) return;
+    const first = this.#sizes.first;
+    if (!this.#hasExpired() || this.#maxAgeMs === undefined || first === undefined) return;
     const cutoff = this.#now() - this.#maxAgeMs;
-    const count = await this.#dropOldestWhile((value) => value.length < 8 || enqueuedAtOf(value) < cutoff);
-    this.#countDrops('age', count);
+    const seqs: number[] = [];
+    const iterator = (await this.#store()).iterator({
+      ...ENCODING,
+      gte: messageKey(first),
+      lt: MESSAGE_KEY_END,
+    });
+    try {
+      scan: for (let chunk = await iterator.nextv(256); chunk.length > 0; chunk = await iterator.nextv(256)) {
+        for (const [key, value] of chunk) {
+          if (value.length >= 8 && enqueuedAtOf(value) >= cutoff) break scan;
+          seqs.push(seqOfKey(key));
+        }
+      }
+    } finally {
+      await iterator.close();
+    }
+    await this.#delete(seqs, `drop ${seqs.length} expired messages`);
+    this.#countDrops('age', seqs.length);
   }
 
   #countDrops(reason: 'bytes' | 'age', count: number): void {
@@ -457,32 +503,28 @@ export class LevelQueue implements MessageQueue {
     this.#drops.report(reason, count);
   }
 
-  /** Deletes messages from the head while `drop(value, bytesFreedSoFar)` holds; returns how many. */
-  async #dropOldestWhile(drop: (value: Buffer, freed: number) => boolean): Promise<number> {
-    const db = await this.#store();
-    const ops: BatchOp[] = [];
-    let freed = 0;
-    let lastSeq = 0;
-    const iterator = db.iterator({ ...ENCODING, gte: messageKey(this.#headSeq), lt: MESSAGE_KEY_END });
-    try {
-      scan: for (let chunk = await iterator.nextv(256); chunk.length > 0; chunk = await iterator.nextv(256)) {
-        for (const [key, value] of chunk) {
-          if (!drop(value, freed)) break scan;
-          ops.push({ type: 'del', key });
-          freed += key.length + value.length;
-          lastSeq = seqOfKey(key);
-        }
-      }
-    } finally {
-      await iterator.close();
+  /**
+   * Deletes stored messages (acked or dropped) in one batch, then forgets them in memory. Runs inside the
+   * chain; `seqs` must be stored (the callers take them from the sizes or from disk).
+   */
+  async #delete(seqs: readonly number[], what: string): Promise<void> {
+    if (seqs.length === 0) return;
+    await this.#write(
+      seqs.map((seq) => ({ type: 'del', key: messageKey(seq) })),
+      what,
+    );
+    let removesOldest = false;
+    for (const seq of seqs) {
+      if (seq === this.#oldest?.seq) removesOldest = true;
+      this.#forget(seq);
     }
-    if (ops.length === 0) return 0;
-    await this.#write(ops, `drop ${ops.length} oldest messages`);
-    this.#depth -= ops.length;
-    this.#bytes -= freed;
-    this.#headSeq = lastSeq + 1;
-    await this.#refreshOldest();
-    return ops.length;
+    if (removesOldest) await this.#refreshOldest();
+  }
+
+  /** Memory side of a delete: sizes, byte counter and tail. */
+  #forget(seq: number): void {
+    this.#bytes -= this.#sizes.remove(seq);
+    this.#tail.remove(seq);
   }
 
   #startAgeTimer(): void {
@@ -500,20 +542,24 @@ export class LevelQueue implements MessageQueue {
 
   // --- helpers -------------------------------------------------------------------------------------
 
-  /** After the oldest message went away: finds the new oldest, skipping the deleted head. */
+  /** After the oldest message went away: the sizes name the new oldest; its enqueuedAt is one lookup. */
   async #refreshOldest(): Promise<void> {
-    if (this.#oldest !== undefined && this.#oldest.seq >= this.#headSeq) this.#headSeq = this.#oldest.seq + 1;
-    const db = await this.#store();
-    const [first] = await db
-      .iterator({ ...ENCODING, gte: messageKey(this.#headSeq), lt: MESSAGE_KEY_END, limit: 1 })
-      .all();
-    if (first === undefined) {
-      this.#oldest = undefined;
-      return;
+    for (let seq = this.#sizes.first; seq !== undefined; seq = this.#sizes.first) {
+      const enqueuedAt = this.#tail.enqueuedAtOf(seq) ?? (await this.#storedEnqueuedAt(seq));
+      if (enqueuedAt !== undefined) {
+        this.#oldest = { seq, enqueuedAt };
+        return;
+      }
+      // Not on disk although the sizes say stored: cannot happen while all writes go through the chain.
+      this.#log.warn({ seq }, `queue record ${seq} vanished from the store; no longer counted`);
+      this.#forget(seq);
     }
-    const seq = seqOfKey(first[0]);
-    this.#oldest = { seq, enqueuedAt: enqueuedAtOf(first[1]) };
-    this.#headSeq = seq;
+    this.#oldest = undefined;
+  }
+
+  async #storedEnqueuedAt(seq: number): Promise<number | undefined> {
+    const value = await (await this.#store()).get(messageKey(seq), ENCODING);
+    return value !== undefined && value.length >= 8 ? enqueuedAtOf(value) : undefined;
   }
 
   /** Moves undecodable records out of the message range (kept, never published). */
@@ -530,10 +576,10 @@ export class LevelQueue implements MessageQueue {
     }
     await this.#write(ops, `quarantine ${bad.length} undecodable records`);
     if (!counted) return;
-    for (const [key, value] of bad) {
-      this.#depth--;
-      this.#bytes -= key.length + value.length;
-      if (seqOfKey(key) === this.#oldest?.seq) await this.#refreshOldest();
+    for (const [key] of bad) {
+      const seq = seqOfKey(key);
+      this.#forget(seq);
+      if (seq === this.#oldest?.seq) await this.#refreshOldest();
     }
   }
 

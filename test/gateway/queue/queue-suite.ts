@@ -144,13 +144,21 @@ export function describeQueue(name: string, makeQueue: MakeQueue, capabilities: 
         oldestEnqueuedAt: undefined,
         dropped: 0,
         degraded: false,
+        nextSeq: 1,
       });
       const input = [message(1), message(2, { payload: Buffer.alloc(300, 1) })];
       await queue.append(input);
       now += 5000;
       const seqs = await queue.append([message(3)]);
       const bytes = [...input, message(3)].reduce((sum, m) => sum + storedSize(m), 0);
-      expect(queue.stats()).toEqual({ depth: 3, bytes, oldestEnqueuedAt: T0, dropped: 0, degraded: false });
+      expect(queue.stats()).toEqual({
+        depth: 3,
+        bytes,
+        oldestEnqueuedAt: T0,
+        dropped: 0,
+        degraded: false,
+        nextSeq: 4,
+      });
       await queue.ack((await queue.read(0, 10)).map((m) => m.seq));
       expect(queue.stats()).toEqual({
         depth: 0,
@@ -158,8 +166,9 @@ export function describeQueue(name: string, makeQueue: MakeQueue, capabilities: 
         oldestEnqueuedAt: undefined,
         dropped: 0,
         degraded: false,
+        nextSeq: 4,
       });
-      expect(seqs).toHaveLength(1);
+      expect(seqs).toEqual([3]);
     });
 
     it('calls onAppend listeners after the messages are readable, until unsubscribed', async () => {
