@@ -78,9 +78,10 @@ class DeviceDriver implements ModbusDeviceDriver {
     this.#stopped = true;
     this.#detach?.();
     this.#unsubscribe?.();
-    // Releasing first lets the last user's bus close its connection, which settles a request in flight.
-    const stopping = this.#poller.stop();
-    await Promise.all([this.#lease?.release(), stopping]);
+    // The poll in progress completes first (each request is bounded by timeoutMs) so its values are
+    // queued; then the last user of the bus closes the connection.
+    await this.#poller.stop();
+    await this.#lease?.release();
   }
 
   stats(): ModbusDeviceDriverStats {

@@ -76,6 +76,8 @@ export class DevicePoller implements BusMember {
   readonly #layouts: (SplitLayout | undefined)[];
   #lastSilence = '';
   #polling: Promise<void> | undefined;
+  /** No new poll starts once stopping; the one in progress still completes and is reported. */
+  #stopping = false;
   #stopped = false;
   #polls = 0;
   #skipped = 0;
@@ -105,10 +107,14 @@ export class DevicePoller implements BusMember {
     this.#skipped += count;
   }
 
-  /** No reading is emitted after this; resolves when the poll in progress (if any) has finished. */
+  /**
+   * Starts no new poll; the poll in progress (if any) finishes and its reading is still emitted — on a
+   * graceful shutdown a value the PLC has answered is queued, not thrown away. No reading after this resolves.
+   */
   async stop(): Promise<void> {
-    this.#stopped = true;
+    this.#stopping = true;
     await this.#polling;
+    this.#stopped = true;
   }
 
   poll(io: BusIo): Promise<void> {
@@ -120,7 +126,7 @@ export class DevicePoller implements BusMember {
   }
 
   async #poll(io: BusIo): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#stopping) return;
     const ts = Date.now();
     const blocks = this.#options.plan.blocks;
     if (!this.#breaker.allows(this.#now())) {
