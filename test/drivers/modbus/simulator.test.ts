@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ModbusClient } from '../../helpers/modbus-serial-client.ts';
 import { ModbusTcpSimulator } from '../../../drivers/modbus/simulator.ts';
+import { ModbusClient } from '../../helpers/modbus-serial-client.ts';
 import { type RawClient, rawClient, readPdu, request } from './raw-client.ts';
 
 let sim: ModbusTcpSimulator;
