@@ -38,7 +38,9 @@ export interface DeviceStatus {
   readonly polls: number;
   readonly published: number;
   readonly enqueueErrors: number;
-  /** Latest sample of every tag (undefined until first read). */
+  /** Every tag's name, in mapping order. */
+  readonly tagNames: readonly string[];
+  /** Latest sample of every tag, index-aligned with tagNames (undefined until first read). */
   readonly tags: readonly (TagSample | undefined)[];
 }
 
@@ -53,6 +55,7 @@ export class DeviceRunner {
   #published = 0;
   #enqueueErrors = 0;
   #latest: (TagSample | undefined)[] = [];
+  #tagNames: string[] = [];
 
   constructor(options: DeviceRunnerOptions) {
     this.#options = options;
@@ -80,6 +83,7 @@ export class DeviceRunner {
     );
     this.#instance = instance;
     this.#latest = instance.tags.map(() => undefined);
+    this.#tagNames = instance.tags.map((tag) => tag.name);
 
     const report = new ReportByException(
       instance.tags.map((tag) => tag.publish),
@@ -128,6 +132,7 @@ export class DeviceRunner {
       polls: this.#polls,
       published: this.#published,
       enqueueErrors: this.#enqueueErrors,
+      tagNames: this.#tagNames,
       tags: this.#latest,
     };
   }

@@ -10,9 +10,10 @@ import { readiness } from './readiness.ts';
 export interface ApiTag {
   readonly name: string;
   readonly value: TagValue | null;
+  /** good | bad | stale, or "unread" for a tag not read since start (so every configured tag is listed). */
   readonly quality: string;
-  readonly ts: number;
-  readonly ageMs: number;
+  readonly ts: number | null;
+  readonly ageMs: number | null;
   readonly error?: string;
 }
 
@@ -95,20 +96,18 @@ export function apiStatus(status: GatewayStatus, health: PollHealth, ctx: ApiSta
       polls: d.polls,
       published: d.published,
       failedPollPercent: Math.round(health.failedFraction(d.name) * 100),
-      tags: d.tags.flatMap((t) =>
-        t === undefined
-          ? []
-          : [
-              {
-                name: t.tag,
-                value: t.value,
-                quality: t.quality,
-                ts: t.ts,
-                ageMs: Math.max(0, ctx.now - t.ts),
-                ...(t.error === undefined ? {} : { error: t.error }),
-              },
-            ],
-      ),
+      tags: d.tagNames.map((name, i): ApiTag => {
+        const t = d.tags[i];
+        if (t === undefined) return { name, value: null, quality: 'unread', ts: null, ageMs: null };
+        return {
+          name,
+          value: t.value,
+          quality: t.quality,
+          ts: t.ts,
+          ageMs: Math.max(0, ctx.now - t.ts),
+          ...(t.error === undefined ? {} : { error: t.error }),
+        };
+      }),
     })),
   };
 }

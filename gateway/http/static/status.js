@@ -76,7 +76,7 @@ function render(status) {
         cell(row, t.name);
         cell(row, formatValue(t.value), 'value');
         cell(row, t.quality, t.quality);
-        cell(row, age(t.ageMs));
+        cell(row, t.ageMs === null ? '' : age(t.ageMs));
         cell(row, t.error ?? '');
         return row;
       }),

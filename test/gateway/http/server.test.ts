@@ -27,6 +27,7 @@ function gatewayStatus(overrides: { connected?: boolean; degraded?: boolean } = 
         polls: 7,
         published: 9,
         enqueueErrors: 0,
+        tagNames: ['temperature', 'pressure', 'flow'],
         tags: [
           { tag: 'temperature', value: 21.5, quality: 'good', ts: NOW - 250 },
           { tag: 'pressure', value: null, quality: 'bad', ts: NOW - 100, error: 'timeout after 1000 ms' },
@@ -108,6 +109,8 @@ describe('status HTTP server', () => {
         ageMs: 100,
         error: 'timeout after 1000 ms',
       },
+      // Configured but not read yet: still listed, so the page shows every tag from the start.
+      { name: 'flow', value: null, quality: 'unread', ts: null, ageMs: null },
     ]);
 
     const page = await fetch(`${server.url}/`);
