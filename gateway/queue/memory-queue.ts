@@ -1,7 +1,7 @@
 /**
  * In-memory queue with the same semantics as LevelQueue (order, seq, bounds, acks) but lost on restart:
- * for tests and demos only. Entries sit in a seq-sorted array; acks mark entries deleted and the array is
- * compacted when the dead head grows, so read/ack stay O(log n) with a large backlog.
+ * for tests and demos only. The messages live in an unbounded TailCache (the structure that holds the
+ * LevelDB queue's newest messages): seq-sorted, acks mark entries, O(log n) read and ack with a large backlog.
  */
 import { AppendListeners } from './append-listeners.ts';
 import { DropReporter } from './drop-reporter.ts';
@@ -9,12 +9,7 @@ import { closedError } from './errors.ts';
 import { type CommonQueueOptions, DEFAULT_DROP_LOG_INTERVAL_MS, DEFAULT_MAX_BYTES } from './options.ts';
 import type { MessageQueue, OutgoingMessage, QueuedMessage, QueueStats } from './queue.ts';
 import { storedSize } from './record-codec.ts';
-
-interface Entry {
-  readonly message: QueuedMessage;
-  readonly size: number;
-  deleted: boolean;
-}
+import { TailCache } from './tail-cache.ts';
 
 export type MemoryQueueOptions = CommonQueueOptions;
 
@@ -24,12 +19,9 @@ export class MemoryQueue implements MessageQueue {
   readonly #now: () => number;
   readonly #listeners: AppendListeners;
   readonly #drops: DropReporter;
-  #entries: Entry[] = [];
-  /** Index of the first entry that may be live; everything before it is deleted. */
-  #head = 0;
+  readonly #messages = new TailCache(Number.POSITIVE_INFINITY, 1);
   #nextSeq = 1;
   #depth = 0;
-  #bytes = 0;
   #dropped = 0;
   #open = false;
 
@@ -65,9 +57,8 @@ export class MemoryQueue implements MessageQueue {
         retain: m.retain,
       };
       const size = storedSize(m);
-      this.#entries.push({ message, size, deleted: false });
+      this.#messages.add(message, size);
       this.#depth++;
-      this.#bytes += size;
       seqs.push(seq);
     }
     this.#enforceBounds();
@@ -78,21 +69,12 @@ export class MemoryQueue implements MessageQueue {
   async read(afterSeq: number, limit: number): Promise<QueuedMessage[]> {
     if (!this.#open) throw closedError('(memory)');
     this.#enforceAge();
-    const out: QueuedMessage[] = [];
-    for (let i = this.#firstIndexAfter(afterSeq); i < this.#entries.length && out.length < limit; i++) {
-      const entry = this.#entries[i];
-      if (entry !== undefined && !entry.deleted) out.push(entry.message);
-    }
-    return out;
+    return this.#messages.read(afterSeq, limit);
   }
 
   async ack(seqs: readonly number[]): Promise<void> {
     if (!this.#open) throw closedError('(memory)');
-    for (const seq of seqs) {
-      const entry = this.#entries[this.#firstIndexAfter(seq - 1)];
-      if (entry !== undefined && entry.message.seq === seq) this.#delete(entry);
-    }
-    this.#advanceHead();
+    for (const seq of seqs) this.#remove(seq);
   }
 
   onAppend(listener: () => void): () => void {
@@ -102,8 +84,8 @@ export class MemoryQueue implements MessageQueue {
   stats(): QueueStats {
     return {
       depth: this.#depth,
-      bytes: this.#bytes,
-      oldestEnqueuedAt: this.#oldest()?.message.enqueuedAt,
+      bytes: this.#messages.bytes,
+      oldestEnqueuedAt: this.#messages.oldest()?.enqueuedAt,
       dropped: this.#dropped,
       degraded: false,
       nextSeq: this.#nextSeq,
@@ -118,11 +100,10 @@ export class MemoryQueue implements MessageQueue {
 
   #enforceBounds(): void {
     let dropped = 0;
-    while (this.#bytes > this.#maxBytes) {
-      const oldest = this.#oldest();
+    while (this.#messages.bytes > this.#maxBytes) {
+      const oldest = this.#messages.oldest();
       if (oldest === undefined) break;
-      this.#delete(oldest);
-      this.#advanceHead();
+      this.#remove(oldest.seq);
       dropped++;
     }
     this.#countDrops('bytes', dropped);
@@ -133,10 +114,9 @@ export class MemoryQueue implements MessageQueue {
     if (this.#maxAgeMs === undefined) return;
     const cutoff = this.#now() - this.#maxAgeMs;
     let dropped = 0;
-    for (let oldest = this.#oldest(); oldest !== undefined; oldest = this.#oldest()) {
-      if (oldest.message.enqueuedAt >= cutoff) break;
-      this.#delete(oldest);
-      this.#advanceHead();
+    for (let oldest = this.#messages.oldest(); oldest !== undefined; oldest = this.#messages.oldest()) {
+      if (oldest.enqueuedAt >= cutoff) break;
+      this.#remove(oldest.seq);
       dropped++;
     }
     this.#countDrops('age', dropped);
@@ -148,39 +128,7 @@ export class MemoryQueue implements MessageQueue {
     this.#drops.report(reason, count);
   }
 
-  #delete(entry: Entry): void {
-    if (entry.deleted) return;
-    entry.deleted = true;
-    this.#depth--;
-    this.#bytes -= entry.size;
-  }
-
-  #oldest(): Entry | undefined {
-    for (let i = this.#head; i < this.#entries.length; i++) {
-      const entry = this.#entries[i];
-      if (entry !== undefined && !entry.deleted) return entry;
-    }
-    return undefined;
-  }
-
-  #advanceHead(): void {
-    while (this.#head < this.#entries.length && this.#entries[this.#head]?.deleted === true) this.#head++;
-    // Compact once the dead prefix dominates, so memory follows the live depth, amortised O(1) per ack.
-    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
-      this.#entries = this.#entries.slice(this.#head);
-      this.#head = 0;
-    }
-  }
-
-  /** Index of the first entry (from head) whose seq is > afterSeq: binary search, entries are seq-sorted. */
-  #firstIndexAfter(afterSeq: number): number {
-    let lo = this.#head;
-    let hi = this.#entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.#entries[mid]?.message.seq ?? Number.POSITIVE_INFINITY) > afterSeq) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
+  #remove(seq: number): void {
+    if (this.#messages.remove(seq) > 0) this.#depth--;
   }
 }

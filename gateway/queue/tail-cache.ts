@@ -8,6 +8,8 @@
  * exactly what a read from disk would. Bounded by bytes (stored size, key + value): the oldest entries are
  * evicted first, which moves `coveredFrom` up.
  *
+ * MemoryQueue keeps all its messages in one of these, unbounded (maxBytes Infinity).
+ *
  * Entries sit in a seq-sorted array behind a head index. Acked or dropped entries are marked (payload
  * released at once) rather than spliced out; the head skips them and the array is compacted when the
  * dead prefix dominates, so add, remove and the seek of a read are O(1) amortised / O(log n).
@@ -94,14 +96,20 @@ export class TailCache {
     return entry?.seq === seq ? entry.message?.enqueuedAt : undefined;
   }
 
-  /** Forgets an acked, dropped or quarantined message (no-op when it is not held). */
-  remove(seq: number): void {
+  /** The oldest held message, undefined when empty. */
+  oldest(): QueuedMessage | undefined {
+    return this.#entries[this.#head]?.message;
+  }
+
+  /** Forgets an acked, dropped or quarantined message; returns its size, 0 when it was not held. */
+  remove(seq: number): number {
     const entry = this.#entries[this.#firstIndexAfter(seq - 1)];
-    if (entry === undefined || entry.seq !== seq || entry.message === undefined) return;
+    if (entry === undefined || entry.seq !== seq || entry.message === undefined) return 0;
     entry.message = undefined;
     this.#bytes -= entry.size;
     this.#skipRemoved();
     this.#compact();
+    return entry.size;
   }
 
   /** Moves the head past removed entries (not stored any more, so coverage does not change). */
