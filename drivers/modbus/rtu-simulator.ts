@@ -11,7 +11,7 @@ import { SerialPort } from 'serialport';
 import { createCrc16 } from './protocol/crc16.ts';
 import type { LateReplies } from './simulator/faults.ts';
 import { respond } from './simulator/respond.ts';
-import { SimulatedUnit } from './simulator/unit.ts';
+import { SimulatedUnit, unitOf } from './simulator/unit.ts';
 import { markLate } from './simulator.ts';
 
 export type RtuReplyMode =
@@ -57,12 +57,7 @@ export class RtuSlaveSimulator {
   }
 
   unit(id: number): SimulatedUnit {
-    let unit = this.units.get(id);
-    if (unit === undefined) {
-      unit = new SimulatedUnit();
-      this.units.set(id, unit);
-    }
-    return unit;
+    return unitOf(this.units, id);
   }
 
   /** CRC-valid requests received. */

@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { healthyFaults, type SimulatorFaults } from './simulator/faults.ts';
 import { FrameReader } from './simulator/frame-reader.ts';
 import { respond } from './simulator/respond.ts';
-import { SimulatedUnit } from './simulator/unit.ts';
+import { SimulatedUnit, unitOf } from './simulator/unit.ts';
 
 export type { LateReplies, ReplyMode, SimulatorFaults } from './simulator/faults.ts';
 export { type ExceptionRule, SimulatedUnit } from './simulator/unit.ts';
@@ -38,12 +38,7 @@ export class ModbusTcpSimulator {
 
   /** The unit with this id (created on first use). */
   unit(id = 1): SimulatedUnit {
-    let unit = this.units.get(id);
-    if (unit === undefined) {
-      unit = new SimulatedUnit();
-      this.units.set(id, unit);
-    }
-    return unit;
+    return unitOf(this.units, id);
   }
 
   /** Requests received (answered or not). */

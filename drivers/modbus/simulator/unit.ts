@@ -36,3 +36,13 @@ export class SimulatedUnit {
     return 0;
   }
 }
+
+/** The unit with this id from `units`, created on first use: both simulators (TCP and RTU) address units so. */
+export function unitOf(units: Map<number, SimulatedUnit>, id: number): SimulatedUnit {
+  let unit = units.get(id);
+  if (unit === undefined) {
+    unit = new SimulatedUnit();
+    units.set(id, unit);
+  }
+  return unit;
+}
