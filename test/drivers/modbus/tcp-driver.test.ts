@@ -1,7 +1,6 @@
 import { createHook } from 'node:async_hooks';
 import { createServer } from 'node:net';
-import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConnectionState } from '../../../drivers/driver.ts';
 import { ModbusTcpSimulator } from '../../../drivers/modbus/simulator.ts';
 import {
@@ -10,26 +9,17 @@ import {
   type ModbusTcpDriverOptions,
 } from '../../../drivers/modbus/tcp-driver.ts';
 import type { BlockResult, ModbusReading, ReadBlock } from '../../../mappings/modbus/read-plan.ts';
+import {
+  allGood,
+  capturingLogger,
+  failureOf,
+  type LogLine,
+  recorder,
+  registersOf,
+  useHarness,
+} from './harness.ts';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (error: unknown) => unhandled.push(error);
-
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled);
-  process.on('uncaughtException', onUnhandled);
-});
-
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  process.off('uncaughtException', onUnhandled);
-});
-
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  expect(unhandled).toEqual([]);
-});
+const { cleanups } = useHarness();
 
 async function startSimulator(port = 0): Promise<{ sim: ModbusTcpSimulator; port: number }> {
   const sim = new ModbusTcpSimulator({ unitIds: [1] });
@@ -52,7 +42,7 @@ interface Recorded {
   driver: ModbusTcpDriver;
   readings: ModbusReading[];
   states: [ConnectionState, string | undefined][];
-  logs: { level: number; msg: string }[];
+  logs: LogLine[];
   /** Resolves with the first reading (from now on) that satisfies `test`. */
   until(test: (reading: ModbusReading) => boolean): Promise<ModbusReading>;
 }
@@ -60,12 +50,8 @@ interface Recorded {
 function startDriver(
   options: Partial<ModbusTcpDriverOptions> & { port: number; blocks: ReadBlock[] },
 ): Recorded {
-  const readings: ModbusReading[] = [];
-  const states: [ConnectionState, string | undefined][] = [];
-  const logs: { level: number; msg: string }[] = [];
-  const waiters: { test: (reading: ModbusReading) => boolean; resolve: (reading: ModbusReading) => void }[] =
-    [];
-  const log = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) });
+  const record = recorder();
+  const { log, lines } = capturingLogger();
   const { blocks, ...rest } = options;
   const driver = createModbusTcpDriver(
     {
@@ -79,39 +65,11 @@ function startDriver(
       backoff: { initialMs: 10, maxMs: 40 },
       ...rest,
     },
-    {
-      onReading: (reading) => {
-        readings.push(reading);
-        for (const waiter of waiters.splice(0)) {
-          if (waiter.test(reading)) waiter.resolve(reading);
-          else waiters.push(waiter);
-        }
-      },
-      onConnectionState: (state, reason) => states.push([state, reason]),
-    },
+    record.events,
   );
   cleanups.push(() => driver.stop());
   void driver.start();
-  return {
-    driver,
-    readings,
-    states,
-    logs,
-    until: (test) => new Promise((resolve) => waiters.push({ test, resolve })),
-  };
-}
-
-const allGood = (reading: ModbusReading) => reading.results.every((result) => result.ok);
-
-function failureOf(result: BlockResult | undefined) {
-  if (result === undefined || result.ok)
-    throw new Error(`expected a failed block, got ${JSON.stringify(result)}`);
-  return result.failure;
-}
-
-function registersOf(result: BlockResult | undefined): number[] {
-  if (result === undefined || !result.ok || !('registers' in result)) throw new Error('expected registers');
-  return Array.from(result.registers);
+  return { driver, readings: record.readings, states: record.states, logs: lines, until: record.until };
 }
 
 function bitsOf(result: BlockResult | undefined): number[] {
