@@ -114,10 +114,14 @@ export class Gateway {
       this.#queue,
       this.#log,
     );
-    this.#devices = enabledDevices(loaded).map((d) => ({ runner: this.#runner(d), key: deviceKey(d) }));
+    // Devices poll at evenly spread phases of their intervals: device i of n at i/n (DeviceContext.pollPhase).
+    this.#devices = enabledDevices(loaded).map((d, i, all) => ({
+      runner: this.#runner(d, i / all.length),
+      key: deviceKey(d),
+    }));
   }
 
-  #runner(d: LoadedDevice): DeviceRunner {
+  #runner(d: LoadedDevice, pollPhase: number): DeviceRunner {
     const mqtt = this.#startConfig.mqtt;
     return new DeviceRunner({
       device: d.config,
@@ -125,6 +129,7 @@ export class Gateway {
       queue: this.#queue,
       log: this.#log,
       onPoll: this.#onPoll,
+      pollPhase,
       context: this.#deviceContext,
       topics: {
         context: { ...this.#topicContext, device: d.config.name },
@@ -209,7 +214,7 @@ export class Gateway {
       if (running !== undefined) {
         await guarded(this.#log, `stop changed device ${name}`, () => running.runner.stop());
       }
-      const runner = this.#runner(d);
+      const runner = this.#runner(d, wanted.indexOf(d) / wanted.length);
       next.push({ runner, key });
       await guarded(this.#log, `start device ${name}`, () => runner.start());
       (running === undefined ? summary.added : summary.restarted).push(name);

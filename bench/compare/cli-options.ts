@@ -17,6 +17,8 @@ export interface CliOptions {
   /** undefined = the scenario's default. */
   readonly runs: number | undefined;
   readonly maxDevices: number | undefined;
+  /** S1/S2: start the load ramp here (iteration on one step). */
+  readonly minDevices: number | undefined;
   /** S3: registers/s that 100% stands for; default: fieldbridge's capacity from the last S1 result. */
   readonly capacity: number | undefined;
   readonly mqttVersion: 4 | 5;
@@ -34,6 +36,7 @@ export const USAGE = `usage: npm run bench -- <S1|S2|S3|S4|S5|S6|all> [options]
   --quick                       short defaults for iteration (S4 60 s, S5 20 s outage, fewer steps)
   --runs <n>                    repeat and report median and min–max (default 1; S3/S6 3)
   --max-devices <n>             S1/S2: stop the load ramp here
+  --min-devices <n>             S1/S2: start the load ramp here
   --capacity <registers/s>      S3: what 100% of S1 capacity means (default: last S1 result)
   --mqtt 4|5                    MQTT version on both sides (default 5)
   --profile                     fieldbridge with --cpu-prof; profiles kept in bench/results/profiles/
@@ -51,6 +54,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
       quick: { type: 'boolean' },
       runs: { type: 'string' },
       'max-devices': { type: 'string' },
+      'min-devices': { type: 'string' },
       capacity: { type: 'string' },
       mqtt: { type: 'string' },
       profile: { type: 'boolean' },
@@ -81,6 +85,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     quick: values.quick === true,
     runs: positiveNumber('--runs', values.runs),
     maxDevices: positiveNumber('--max-devices', values['max-devices']),
+    minDevices: positiveNumber('--min-devices', values['min-devices']),
     capacity: positiveNumber('--capacity', values.capacity),
     mqttVersion: mqtt,
     profile: values.profile === true,

@@ -54,7 +54,29 @@ export function summarise(profile: CpuProfile, top: number): string[] {
     ...rows(byFunction),
     '-- files by self time',
     ...rows(byFile),
+    '-- functions by total time (self + callees; project code only)',
+    ...rows(inclusive(profile, selfUs)),
   ];
+}
+
+/** Time spent in each project function including what it called (recursion counted once). */
+function inclusive(profile: CpuProfile, selfUs: ReadonlyMap<number, number>): Map<string, number> {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const out = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const { functionName, url, lineNumber } = byId.get(at)!.callFrame;
+      if (!url.startsWith('file://') || url.includes('/node_modules/')) continue;
+      const key = `${functionName || '(anonymous)'}  ${where(url, lineNumber)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.set(key, (out.get(key) ?? 0) + us);
+    }
+  }
+  return out;
 }
 
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {

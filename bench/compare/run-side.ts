@@ -119,6 +119,11 @@ export async function runSide(
   const brokerSummary = brokerSampler?.stop();
   const harnessSummary = harnessSampler.stop();
   const profile = setup.cpuProfile === true ? await keepProfile(dir, options.label) : undefined;
+  if (process.env.BENCH_KEEP_LOGS !== undefined) {
+    // Experiments only: keep the side's own output (e.g. with BENCH_NODE_ARGS="--trace-gc").
+    await mkdir(join(RESULTS_DIR, 'profiles'), { recursive: true });
+    await copyFile(proc.logFile, join(RESULTS_DIR, 'profiles', `${options.label}-${side}.log`));
+  }
   await rm(dir, { recursive: true, force: true });
   const [pollP50, pollP99, pollMax] = percentiles(window.pollLatencyMs, [50, 99, 100]);
   const [changeP50, changeP99, changeMax] = percentiles(window.changeLatencyMs, [50, 99, 100]);

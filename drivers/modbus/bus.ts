@@ -3,7 +3,7 @@
  * shared by the devices (unit ids) on it, ONE transaction at a time, and the schedule that shares the
  * line between them.
  *
- * Schedule: each member (device) has a poll grid (start + k·interval). The member whose slot is the
+ * Schedule: each member (device) has a poll grid (start + phase + k·interval, first poll at start). The member whose slot is the
  * earliest runs next, so when the line is busy the devices take turns instead of one starving the
  * others. A poll may start up to one interval late; slots missed by more than that are skipped, never
  * queued (a queue of overdue polls would only grow), counted in `skippedPolls` and logged once per bus
@@ -38,6 +38,12 @@ export interface BusMember {
   /** For the overload log line. */
   readonly name: string;
   readonly intervalMs: number;
+  /**
+   * Where in the interval this member's polls run after the first one, 0 ≤ phaseMs < intervalMs (default
+   * 0): the first poll runs at once, the next at start + phaseMs, then every interval. The gateway gives
+   * its devices evenly spread phases so their polls (and the messages they make) do not all land at once.
+   */
+  readonly phaseMs?: number | undefined;
   /** One poll; must not reject. */
   poll(io: BusIo): Promise<void>;
   /** `count` poll slots were skipped because the line was busy. */
@@ -73,6 +79,8 @@ type StateListener = (state: ConnectionState, reason?: string) => void;
 interface Slot {
   readonly member: BusMember;
   due: number;
+  /** Until the first poll has run: the phase still to add to its grid. */
+  phase: number;
 }
 
 interface Job {
@@ -152,7 +160,12 @@ export class ModbusBus {
 
   /** Adds a device to the schedule (its first poll is due at once); returns the detach function. */
   attach(member: BusMember): () => void {
-    const slot: Slot = { member, due: this.#now() };
+    const phase = member.phaseMs ?? 0;
+    const slot: Slot = {
+      member,
+      due: this.#now(),
+      phase: phase > 0 && phase < member.intervalMs ? phase : 0,
+    };
     this.#slots.push(slot);
     this.#wakeUp();
     return () => {
@@ -213,7 +226,8 @@ export class ModbusBus {
         slot.due += missed * interval;
         this.#skip(slot.member, missed);
       }
-      slot.due += interval;
+      slot.due += slot.phase > 0 ? slot.phase : interval;
+      slot.phase = 0;
       await this.#guard(slot.member.poll(this.#io));
     }
   }

@@ -44,6 +44,8 @@ export interface DevicePollerOptions {
   readonly unitId: number;
   readonly timeoutMs: number;
   readonly pollIntervalMs: number;
+  /** See BusMember.phaseMs. */
+  readonly pollPhaseMs?: number | undefined;
   readonly plan: ReadPlan;
   /** Per block, the tag extents to split along (block-atoms.ts); default: single registers. */
   readonly atoms?: readonly (readonly AddressRange[])[] | undefined;
@@ -68,6 +70,7 @@ export interface DevicePollerStats {
 export class DevicePoller implements BusMember {
   readonly name: string;
   readonly intervalMs: number;
+  readonly phaseMs: number | undefined;
   readonly #options: DevicePollerOptions;
   readonly #onReading: (reading: ModbusDriverReading) => void;
   readonly #log: Logger;
@@ -85,6 +88,7 @@ export class DevicePoller implements BusMember {
   constructor(options: DevicePollerOptions, onReading: (reading: ModbusDriverReading) => void) {
     this.name = `${options.device} (unit ${options.unitId})`;
     this.intervalMs = options.pollIntervalMs;
+    this.phaseMs = options.pollPhaseMs;
     this.#options = options;
     this.#onReading = onReading;
     this.#log = options.log;

@@ -36,6 +36,8 @@ export interface ModbusRtuDriverOptions {
   readonly unitId: number;
   readonly timeoutMs: number;
   readonly pollIntervalMs: number;
+  /** See BusMember.phaseMs. */
+  readonly pollPhaseMs?: number | undefined;
   readonly plan: ReadPlan;
   readonly atoms?: readonly (readonly AddressRange[])[] | undefined;
   readonly log: Logger;

@@ -36,6 +36,8 @@ export interface ModbusTcpDriverOptions {
   /** Bounds each request and each connect attempt. */
   readonly timeoutMs: number;
   readonly pollIntervalMs: number;
+  /** See BusMember.phaseMs. */
+  readonly pollPhaseMs?: number | undefined;
   readonly plan: ReadPlan;
   /** Per block, the tag extents to split along when a block answers exception 02. */
   readonly atoms?: readonly (readonly AddressRange[])[] | undefined;

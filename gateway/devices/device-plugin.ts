@@ -41,6 +41,18 @@ export interface DeviceContext {
    * gets its own line (fine for tests and single-device tools).
    */
   readonly shared?: Map<string, unknown> | undefined;
+  /**
+   * Where in its poll interval the device polls, as a fraction 0 ≤ f < 1 (after a first poll at start).
+   * The gateway spreads its devices evenly so that their polls, and the messages they produce, do not
+   * all arrive at the same instant (bursts that every later stage would have to absorb). Default 0.
+   */
+  readonly pollPhase?: number | undefined;
+}
+
+/** The phase of `context` in ms of `intervalMs` (0 when none is given). */
+export function pollPhaseMs(context: DeviceContext | undefined, intervalMs: number): number {
+  const phase = context?.pollPhase ?? 0;
+  return phase > 0 && phase < 1 ? Math.round(phase * intervalMs) : 0;
 }
 
 export interface DevicePlugin<C extends DeviceConfig = DeviceConfig> {

@@ -10,7 +10,13 @@ import { compileModbusMapping } from '../../mappings/modbus/compile.ts';
 import type { ModbusMapping } from '../../mappings/schema.ts';
 import type { ModbusRtuDeviceConfig, ModbusRtuTcpDeviceConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import type { DeviceContext, DeviceEvents, DeviceInstance, DevicePlugin } from './device-plugin.ts';
+import {
+  type DeviceContext,
+  type DeviceEvents,
+  type DeviceInstance,
+  type DevicePlugin,
+  pollPhaseMs,
+} from './device-plugin.ts';
 import { modbusSamples } from './modbus-readings.ts';
 
 const BUSES_KEY = 'modbus-buses';
@@ -72,6 +78,7 @@ function create(
       unitId: device.unitId ?? 1,
       timeoutMs,
       pollIntervalMs,
+      pollPhaseMs: pollPhaseMs(context, pollIntervalMs),
       plan: compiled.plan,
       atoms: atomsForPlan(compiled.plan, compiled.tags),
       lateReplyGuardMs: device.lateReplyGuardMs,

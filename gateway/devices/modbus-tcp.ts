@@ -3,11 +3,11 @@ import { createModbusTcpDriver } from '../../drivers/modbus/tcp-driver.ts';
 import { compileModbusMapping } from '../../mappings/modbus/compile.ts';
 import type { ModbusMapping } from '../../mappings/schema.ts';
 import type { ModbusTcpDeviceConfig } from '../config/schema.ts';
-import type { DevicePlugin } from './device-plugin.ts';
+import { type DevicePlugin, pollPhaseMs } from './device-plugin.ts';
 import { modbusSamples } from './modbus-readings.ts';
 
 export const modbusTcpPlugin: DevicePlugin<ModbusTcpDeviceConfig> = {
-  create(device, mapping, log, events) {
+  create(device, mapping, log, events, context) {
     const compiled = compileModbusMapping(mapping as ModbusMapping, device);
     const pollIntervalMs = device.pollIntervalMs ?? 1000;
     const timeoutMs = device.timeoutMs ?? 1000;
@@ -19,6 +19,7 @@ export const modbusTcpPlugin: DevicePlugin<ModbusTcpDeviceConfig> = {
         unitId: device.unitId ?? 1,
         timeoutMs,
         pollIntervalMs,
+        pollPhaseMs: pollPhaseMs(context, pollIntervalMs),
         plan: compiled.plan,
         atoms: atomsForPlan(compiled.plan, compiled.tags),
         log,

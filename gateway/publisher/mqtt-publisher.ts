@@ -220,6 +220,9 @@ class MqttPublisher implements Publisher {
       keepalive: o.keepaliveSeconds,
       reconnectPeriod: 0,
       connectTimeout: o.connectTimeoutMs,
+      // MQTT.js formats a debug line (or three) per publish even when nobody listens: ~10% of its CPU per
+      // message. Its own debug output stays available with DEBUG=mqttjs*.
+      ...(process.env.DEBUG?.includes('mqttjs') === true ? {} : { log: () => {} }),
       queueQoSZero: false,
       ...this.#tls,
     };
@@ -392,8 +395,11 @@ class MqttPublisher implements Publisher {
     session.timeoutTimer ??= this.#startTimeoutCheck(session);
     if (session.inflight.size > this.#peakInflight) this.#peakInflight = session.inflight.size;
     const payload = this.#stamper.payload(message.payload, seq, historical);
+    // MQTT 5 user properties carry the stamp only where the payload cannot (not a JSON object): two
+    // properties per message cost ~25% more CPU per publish here, and the broker and every consumer pay
+    // for them again (bench/README.md). JSON payloads already start with the same fields.
     const publishOptions =
-      this.#options.protocolVersion === 5
+      this.#options.protocolVersion === 5 && payload === message.payload
         ? {
             qos: message.qos,
             retain: message.retain,

@@ -4,7 +4,7 @@
  *
  * JSON object payloads get the fields spliced in front of the existing ones: a byte splice, because a
  * JSON.parse/stringify round trip per message would cost more than everything else on the hot path.
- * Other payloads are left untouched; MQTT 5 user properties carry the same fields for every payload.
+ * Other payloads are left untouched; for them (only) MQTT 5 user properties carry the same fields.
  */
 
 export interface Stamper {
@@ -22,9 +22,14 @@ export function createStamper(boot: string): Stamper {
   return {
     payload(payload, seq, historical) {
       if (payload[0] !== OPEN_BRACE) return payload;
-      const head = `{"seq":${seq}${bootField}${historical ? historicalField : ''}`;
       const rest = payload.subarray(1);
-      return Buffer.concat([Buffer.from(isEmptyObjectRest(rest) ? head : `${head},`), rest]);
+      const head = `{"seq":${seq}${bootField}${historical ? historicalField : ''}${isEmptyObjectRest(rest) ? '' : ','}`;
+      // One buffer, written in place: no intermediate buffer for the head, no concat list.
+      const headLength = Buffer.byteLength(head);
+      const out = Buffer.allocUnsafe(headLength + rest.length);
+      out.write(head, 0, 'utf8');
+      rest.copy(out, headLength);
+      return out;
     },
     userProperties(seq, historical): Record<string, string> {
       const properties: Record<string, string> = { seq: String(seq), boot };

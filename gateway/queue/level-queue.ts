@@ -14,6 +14,13 @@
  * initialised by one scan at open, so acks and the byte bound delete without reading values back. The
  * newest messages are also kept decoded in memory (tail-cache.ts) so live reads skip LevelDB. All writes
  * (append batches, acks, drops) go through one serial chain so memory always matches what is on disk.
+ *
+ * Reads see a message as soon as it is appended, before its batch is written ("write-behind" publishing):
+ * a LevelDB write can stall for 100 ms or more under load (memtable flushes, compaction on a busy CPU),
+ * and live data should not wait for it. This does not weaken the bound above: the message is deleted
+ * only once it is both written and acknowledged (an ack is always chained after the write of the seqs it
+ * names), and a message that was published before a crash took its unwritten batch was lost by no one:
+ * the broker has it. `append` still resolves only once the batch is written.
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -33,6 +40,7 @@ import {
   MESSAGE_KEY_END,
   MESSAGE_KEY_START,
   messageKey,
+  messageOfRecord,
   seqOfKey,
 } from './record-codec.ts';
 import { StoredSizes } from './stored-sizes.ts';
@@ -159,18 +167,25 @@ export class LevelQueue implements MessageQueue {
     const seqs: number[] = [];
     const puts: PendingAppend['puts'] = [];
     let bytes = 0;
-    for (const value of values) {
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i]!;
       const seq = this.#nextSeq++;
       const key = messageKey(seq);
       seqs.push(seq);
       puts.push({ type: 'put', key, value });
-      bytes += key.length + value.length;
+      const size = key.length + value.length;
+      bytes += size;
+      // Readable at once (write-behind, see the header); the write below makes it durable.
+      this.#tail.add(messageOfRecord(seq, value, messages[i]!, enqueuedAt), size);
     }
-    return new Promise((resolve, reject) => {
+    const done = new Promise<number[]>((resolve, reject) => {
       this.#pending.push({ seqs, puts, bytes, enqueuedAt, resolve, reject });
       this.#pendingBytes += bytes;
       this.#scheduleFlush();
     });
+    // With the tail off (or already evicted) readers must wait for the write: told after it.
+    if (this.#tail.covers(seqs[0]!)) this.#listeners.notify();
+    return done;
   }
 
   async read(afterSeq: number, limit: number): Promise<QueuedMessage[]> {
@@ -178,10 +193,10 @@ export class LevelQueue implements MessageQueue {
     if (limit <= 0) return [];
     if (this.#hasExpired()) await this.#serial(() => this.#dropExpired());
     const first = this.#sizes.first;
-    if (first === undefined) return [];
-    const from = Math.max(0, Math.floor(afterSeq), first - 1);
+    const from = Math.max(0, Math.floor(afterSeq), first === undefined ? 0 : first - 1);
     // The live cursor asks for what was just appended: served from memory. Older pages come from disk.
     if (this.#tail.covers(from + 1)) return this.#tail.read(from, limit);
+    if (first === undefined) return [];
     const entries = await (await this.#store())
       .iterator({ ...ENCODING, gt: messageKey(from), lt: MESSAGE_KEY_END, limit })
       .all();
@@ -201,6 +216,8 @@ export class LevelQueue implements MessageQueue {
   async ack(seqs: readonly number[]): Promise<void> {
     this.#requireOpen();
     if (seqs.length === 0) return;
+    // A seq can be read (and acked) before its batch is written: queue that write ahead of this ack.
+    if (this.#pending.length > 0) void this.#flush();
     await this.#serial(() => {
       // Looked up inside the chain: an append or drop written just before this ack is taken into account.
       const stored = [...new Set(seqs)].filter((seq) => this.#sizes.sizeOf(seq) > 0);
@@ -365,18 +382,17 @@ export class LevelQueue implements MessageQueue {
     try {
       await this.#write(ops, `store ${ops.length - 1} messages`);
     } catch (err) {
-      for (const append of batch) append.reject(err);
+      // Not stored: no longer readable either (a copy already published is the broker's; its ack is ignored).
+      for (const append of batch) {
+        for (const seq of append.seqs) this.#tail.remove(seq);
+        append.reject(err);
+      }
       return;
     }
     for (const append of batch) {
       append.seqs.forEach((seq, i) => {
         const put = append.puts[i];
-        if (put === undefined) return;
-        const size = put.key.length + put.value.length;
-        this.#sizes.add(seq, size);
-        // Decoded from the value just written: a payload view into a buffer only the queue holds, and
-        // exactly what a read from disk would return.
-        this.#tail.add(decodeValue(seq, put.value), size);
+        if (put !== undefined) this.#sizes.add(seq, put.key.length + put.value.length);
       });
       this.#bytes += append.bytes;
       const first = append.seqs[0];
@@ -389,6 +405,8 @@ export class LevelQueue implements MessageQueue {
       this.#log.error({ err }, 'queue could not drop the oldest messages to stay within its bound'),
     );
     for (const append of batch) append.resolve(append.seqs);
+    // Readers were told at append; again now for one that found its next message evicted from the tail
+    // before it was written (a stalled write under overload), which a disk read can return only now.
     this.#listeners.notify();
   }
 

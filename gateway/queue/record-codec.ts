@@ -81,6 +81,26 @@ export function decodeValue(seq: number, value: Buffer): QueuedMessage {
   };
 }
 
+/**
+ * The message a just-encoded record holds, without decoding it: the topic string is the producer's own
+ * (no new string per message) and the payload a view into `value`, which only the queue holds.
+ */
+export function messageOfRecord(
+  seq: number,
+  value: Buffer,
+  source: OutgoingMessage,
+  enqueuedAt: number,
+): QueuedMessage {
+  return {
+    seq,
+    enqueuedAt,
+    qos: source.qos,
+    retain: source.retain,
+    topic: source.topic,
+    payload: value.subarray(HEADER_LENGTH + value.readUInt16BE(8)),
+  };
+}
+
 /** enqueuedAt without decoding the rest (used by the open scan and the bound checks). */
 export function enqueuedAtOf(value: Buffer): number {
   return value.readUIntBE(2, 6);

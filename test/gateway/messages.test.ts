@@ -70,4 +70,86 @@ describe('messages', () => {
       tags: { level: { value: 2.5, quality: 'good', unit: 'm' }, running: { value: false, quality: 'good' } },
     });
   });
+
+  // The builder writes JSON from precomputed pieces; it must match JSON.stringify of the documented
+  // payload objects byte for byte, for every kind of value and every quality.
+  describe('writes exactly what JSON.stringify writes', () => {
+    const tags = [
+      { name: 'plain', unit: 'm³/h' },
+      { name: 'quote"and\\backslash', unit: 'say "hi"' },
+      { name: 'ünïcode ✓' },
+      { name: 'array' },
+    ];
+    const b = createMessageBuilder({
+      tags,
+      context,
+      topicTemplate: '{device}/{tag}',
+      batchTemplate: '{device}',
+    });
+    const values: TagSample['value'][] = [
+      0,
+      -0,
+      1.5,
+      -123456.789,
+      1e21,
+      5e-324,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      true,
+      false,
+      null,
+      '18446744073709551615',
+      'line\nbreak "q" \u0001',
+      [1, 2.5, Number.NaN],
+      [true, false],
+      ['a', 'b'],
+    ];
+    const samples: TagSample[] = values.map((value, i) => ({
+      tag: tags[i % tags.length]!.name,
+      value,
+      quality: value === null ? 'bad' : 'good',
+      ts: ts + (i % 3),
+      ...(value === null ? { error: 'timeout after 1000 ms "x"', code: 0x80ab0000 } : {}),
+    }));
+    const stale: TagSample = { tag: 'plain', value: null, quality: 'stale', ts, error: 'gone' };
+    const codeOnly: TagSample = { tag: 'plain', value: 3, quality: 'good', ts, code: 0 };
+    const all = [...samples, stale, codeOnly];
+    const indexOf = (sample: TagSample) => tags.findIndex((t) => t.name === sample.tag);
+
+    function reference(sample: TagSample, unit: string | undefined): Record<string, unknown> {
+      const p: Record<string, unknown> = { value: sample.value, quality: sample.quality };
+      p.ts = new Date(sample.ts).toISOString();
+      p.tsMs = sample.ts;
+      if (unit !== undefined) p.unit = unit;
+      if (sample.error !== undefined) p.error = sample.error;
+      if (sample.code !== undefined) p.code = sample.code;
+      return p;
+    }
+
+    it('per tag', () => {
+      const out = b.perTag(all, all.map(indexOf));
+      expect(out).toHaveLength(all.length);
+      all.forEach((sample, i) => {
+        const unit = tags[indexOf(sample)]!.unit;
+        expect(out[i]!.payload.toString()).toBe(JSON.stringify(reference(sample, unit)));
+        expect(out[i]!.topic).toBe(`plc1/${sample.tag}`);
+      });
+    });
+
+    it('batch (one sample per tag, some with their own timestamp)', () => {
+      const batchSamples = tags.map((_, i) => all[i * 3 + 1]!).map((s, i) => ({ ...s, tag: tags[i]!.name }));
+      const message = b.batch(batchSamples, [0, 1, 2, 3], ts);
+      const expected: Record<string, unknown> = {};
+      for (const sample of batchSamples) {
+        const { ts: _iso, tsMs: _ms, ...rest } = reference(sample, tags[indexOf(sample)]!.unit);
+        expected[sample.tag] = sample.ts === ts ? rest : { ...rest, tsMs: sample.ts };
+      }
+      expect(message.payload.toString()).toBe(
+        JSON.stringify({ device: 'plc1', ts: new Date(ts).toISOString(), tsMs: ts, tags: expected }),
+      );
+      expect(b.batch([], [], ts).payload.toString()).toBe(
+        JSON.stringify({ device: 'plc1', ts: new Date(ts).toISOString(), tsMs: ts, tags: {} }),
+      );
+    });
+  });
 });

@@ -67,7 +67,10 @@ const SEQ_FIELD = /"seq":(\d+)/;
 export function seqFromPayload(message: ReceivedMessage): number | undefined {
   // The publisher splices "seq" in as the first field; a regex on the head avoids parsing every payload.
   const match = SEQ_FIELD.exec(message.payload.subarray(0, 64).toString('latin1'));
-  return match === null ? undefined : Number(match[1]);
+  if (match !== null) return Number(match[1]);
+  // Payloads that are not JSON objects carry the stamp as MQTT 5 user properties (docs/delivery.md).
+  const seq = message.userProperties?.seq;
+  return typeof seq === 'string' ? Number(seq) : undefined;
 }
 
 /** Backlog replay: the publisher's `historical` stamp (payload head, or the MQTT 5 user property). */

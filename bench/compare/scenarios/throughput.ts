@@ -61,7 +61,9 @@ function rampScenario(spec: RampSpec): Scenario {
       const quick = ctx.options.quick;
       const durationMs = (ctx.options.durationSeconds ?? (quick ? 5 : 10)) * 1000;
       const max = ctx.options.maxDevices ?? Number.POSITIVE_INFINITY;
-      const steps = (quick ? spec.quickSteps : spec.steps).filter((d) => d <= max);
+      const steps = (quick ? spec.quickSteps : spec.steps).filter(
+        (d) => d <= max && d >= (ctx.options.minDevices ?? 0),
+      );
       const bySide: Partial<Record<SideName, SideRunResult[]>> = {};
       const best: Partial<Record<SideName, SideRun>> = {};
       const out: ScenarioRunOutput['metrics'] = {};

@@ -82,6 +82,8 @@ export async function prepareFieldbridge(setup: SideSetup): Promise<PreparedSide
   const configPath = join(dir, 'gateway.json');
   await writeFile(configPath, JSON.stringify(config, null, 2));
   const nodeArgs = setup.cpuProfile === true ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  // Experiments only (e.g. BENCH_NODE_ARGS="--trace-gc"): extra Node flags for the gateway process.
+  nodeArgs.push(...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''));
   return {
     spawn: () =>
       spawnSide([...nodeArgs, join(REPO_ROOT, 'bin/fieldbridge.mjs'), 'run', configPath], {

@@ -149,6 +149,30 @@ describe('Modbus TCP driver reads', () => {
   });
 });
 
+describe('Modbus TCP driver schedule', () => {
+  it('polls at once, then on its phase of the interval (spread devices do not poll together)', async () => {
+    const { port } = await startSimulator();
+    const blocks: ReadBlock[] = [{ area: 'holding', start: 0, count: 1 }];
+    const aligned = startDriver({ port, blocks, pollIntervalMs: 200 });
+    const shifted = startDriver({ port, blocks, pollIntervalMs: 200, pollPhaseMs: 100 });
+    await Promise.all([
+      aligned.until(() => aligned.readings.length >= 4),
+      shifted.until(() => shifted.readings.length >= 4),
+    ]);
+    const a = aligned.readings.map((r) => r.ts);
+    const b = shifted.readings.map((r) => r.ts);
+    // Both poll at start; from then on the shifted one runs half an interval after the aligned one.
+    expect(Math.abs(b[0]! - a[0]!)).toBeLessThan(50);
+    expect(b[1]! - b[0]!).toBeGreaterThanOrEqual(80);
+    expect(b[1]! - b[0]!).toBeLessThan(160);
+    for (let k = 1; k < 4; k++) {
+      const offset = (((b[k]! - a[0]!) % 200) + 200) % 200;
+      expect(offset).toBeGreaterThan(60);
+      expect(offset).toBeLessThan(140);
+    }
+  });
+});
+
 describe('Modbus TCP driver connection handling', () => {
   it('reports a down device as disconnected on every poll, then reconnects when it comes up', async () => {
     const port = await freePort();

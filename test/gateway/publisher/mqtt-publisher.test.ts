@@ -123,12 +123,30 @@ describe('publishing to a real Mosquitto', () => {
         n: 999,
         value: 999 * 1.5,
       });
-      if (protocolVersion === 5) {
-        expect(first.userProperties).toEqual({ seq: '1', boot: BOOT, historical: 'true' });
-        expect(live.userProperties).toEqual({ seq: '1000', boot: BOOT });
-      } else {
-        expect(first.userProperties).toBeUndefined();
-      }
+      // JSON object payloads carry the stamp themselves: no user properties on top (docs/delivery.md).
+      expect(first.userProperties).toBeUndefined();
+      expect(live.userProperties).toBeUndefined();
+    },
+  );
+
+  it.each([5, 4] as const)(
+    'stamps a payload that is not a JSON object with MQTT 5 user properties, leaving it unchanged (MQTT %d)',
+    async (protocolVersion) => {
+      const { log } = captureLog();
+      const mosquitto = await broker();
+      const queue = await openQueue(log);
+      const sub = await subscriber(mosquitto.url, ['fb/test/#'], { protocolVersion });
+      const raw = Buffer.from([0x00, 0xff, 0x7b]);
+      const [seq] = await queue.append([{ topic: 'fb/test/raw', payload: raw, qos: 1, retain: false }]);
+      const next = sub.nextOn('fb/test/raw');
+      const pub = publisher({ url: mosquitto.url, protocolVersion }, queue, log);
+      await pub.start();
+      const message = await next;
+      expect(sub.messages).toHaveLength(1);
+      expect(message.payload).toEqual(raw);
+      expect(message.userProperties).toEqual(
+        protocolVersion === 5 ? { seq: String(seq), boot: BOOT, historical: 'true' } : undefined,
+      );
     },
   );
 

@@ -110,6 +110,32 @@ describe('LevelQueue on disk', () => {
     expect(acknowledged.filter((seq) => !stored.has(seq))).toEqual([]);
   });
 
+  it('serves a message to readers at once, and deletes it only once it is written and acked', async () => {
+    const dir = newDir();
+    // A long group-commit window: the write happens well after the read and the ack below.
+    const queue = await openQueue({ dir, flushIntervalMs: 10_000 });
+    let written = false;
+    const appended = queue.append([msg(1), msg(2)]).then((seqs) => {
+      written = true;
+      return seqs;
+    });
+    const read = await queue.read(0, 10);
+    expect(read.map((m) => [m.topic, m.payload.toString()])).toEqual([
+      ['t/1', 'v1'],
+      ['t/2', 'v2'],
+    ]);
+    expect(written).toBe(false);
+    expect(queue.stats().depth).toBe(0);
+    // The ack of a message not yet written writes it first (never an ack that finds nothing to delete).
+    await queue.ack([read[0]!.seq]);
+    expect(written).toBe(true);
+    expect(await appended).toEqual(read.map((m) => m.seq));
+    expect(queue.stats().depth).toBe(1);
+    await queue.close();
+    const reopened = await openQueue({ dir });
+    expect((await reopened.read(0, 10)).map((m) => m.seq)).toEqual([read[1]!.seq]);
+  });
+
   it('moves a store with a corrupt MANIFEST aside, keeps its files and starts empty', async () => {
     const dir = newDir();
     await seed(dir, 5);
