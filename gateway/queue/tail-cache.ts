@@ -3,9 +3,9 @@
  * (which reads what was appended a moment ago) is served without a LevelDB iterator. Only the backlog,
  * older than the tail, is read from disk.
  *
- * The tail is a contiguous suffix of the stored messages: every stored message with seq ≥ `coveredFrom`
- * is in it. Messages enter only after their batch is durably written, so a read from the tail returns
- * exactly what a read from disk would. Bounded by bytes (stored size, key + value): the oldest entries are
+ * The tail is a contiguous suffix of the accepted messages: every message stored or being stored with
+ * seq ≥ `coveredFrom` is in it. Messages enter when the queue takes them, before their batch is written
+ * (write-behind: see level-queue.ts); a batch whose write fails is removed again. Bounded by bytes (stored size, key + value): the oldest entries are
  * evicted first, which moves `coveredFrom` up.
  *
  * MemoryQueue keeps all its messages in one of these, unbounded (maxBytes Infinity).
