@@ -22,6 +22,10 @@ export class GatewayMetrics {
   readonly #pollDuration: Histogram<'device'>;
   readonly #polls: Counter<'device'>;
   readonly #errors: Counter<'device' | 'kind'>;
+  readonly #perDevice = new Map<
+    string,
+    { readonly duration: Histogram.Internal<'device'>; readonly polls: Counter.Internal }
+  >();
   readonly #loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(options: GatewayMetricsOptions) {
@@ -159,8 +163,15 @@ export class GatewayMetrics {
 
   /** DeviceRunner's onPoll hook. */
   observePoll(device: string, durationMs: number, samples: readonly TagSample[]): void {
-    this.#pollDuration.observe({ device }, Math.max(0, durationMs) / 1000);
-    this.#polls.inc({ device });
+    // Label children are cached per device: prom-client would otherwise hash the label object on every
+    // poll (thousands per second on a busy gateway).
+    let children = this.#perDevice.get(device);
+    if (children === undefined) {
+      children = { duration: this.#pollDuration.labels({ device }), polls: this.#polls.labels({ device }) };
+      this.#perDevice.set(device, children);
+    }
+    children.duration.observe(Math.max(0, durationMs) / 1000);
+    children.polls.inc();
     for (const kind of pollErrorKinds(samples)) this.#errors.inc({ device, kind });
   }
 
