@@ -3,8 +3,9 @@
  * them); a human-readable mode for terminals. Secrets never reach a log line: they are resolved into
  * options that are not logged, and `redact` is a second line of defence for the usual field names.
  */
+import { createRequire } from 'node:module';
 import { type DestinationStream, type Logger, pino } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -33,6 +34,8 @@ export function createLogger(options: LogOptions = {}): Logger {
   const wantPretty = options.pretty ?? tty;
   if (options.destination !== undefined) return pino(base, options.destination);
   if (wantPretty) {
+    // Loaded only for humans: a service writing JSON lines never pays for it at start.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
     return pino(
       base,
       pretty({

@@ -28,6 +28,8 @@ if [ "$run_systemctl" = 1 ]; then
 fi
 rm -f "$root/etc/systemd/system/fieldbridge.service" "$root/usr/lib/sysusers.d/fieldbridge.conf"
 rm -rf "$root/opt/fieldbridge"
+# The compile cache (the unit's CacheDirectory) belongs to the code: it goes with it.
+rm -rf "$root/var/cache/fieldbridge"
 if [ "$purge" = 1 ]; then
   rm -rf "$root/etc/fieldbridge" "$root/var/lib/fieldbridge"
   echo "uninstall.sh: removed code, unit, config and queue"

@@ -2,6 +2,7 @@
  * `fieldbridge run <config>`: the service's main command. Exits 1 on an invalid config (printing every
  * problem), otherwise runs until SIGTERM/SIGINT and shuts down gracefully; SIGHUP reloads the config.
  */
+import { flushCompileCache } from 'node:module';
 import type { Output } from '../cli.ts';
 import { loadConfig } from '../config/load.ts';
 import { formatProblems } from '../config/problems.ts';
@@ -32,5 +33,8 @@ export async function runGateway(configPath: string, logOptions: LogOptions, out
     log.fatal({ err: error }, 'gateway failed to start: %s', (error as Error).message);
     return 1;
   }
+  // Every module of a start is loaded now: write the compile cache (bin/fieldbridge.mjs) at once rather
+  // than at exit, which a killed or crashed gateway never reaches. A no-op when the cache is off.
+  flushCompileCache();
   return serveUntilSignal(service, log);
 }

@@ -57,17 +57,20 @@ export async function readJsonFile(file: string): Promise<ReadJsonResult> {
 export function parseJson(source: string): ParsedJson | JsonSyntaxError {
   const text = source.startsWith('\uFEFF') ? source.slice(1) : source;
   // JSON.parse is the authority on validity and words its errors better; json-source-map knows positions.
+  let data: unknown;
   try {
-    JSON.parse(text);
+    data = JSON.parse(text);
   } catch (error) {
     return syntaxError(text, (error as Error).message);
   }
-  const jsonMap = createRequire(import.meta.url)('json-source-map') as JsonSourceMap;
-  const { data, pointers } = jsonMap.parse(text);
+  // Positions are needed only to report a problem: json-source-map (a parser in JavaScript, ~10 ms for a
+  // 1,000-tag mapping) runs on the first locate(), not for every file of every start.
+  let pointers: Record<string, PointerLocation> | undefined;
   return {
     ok: true,
     data,
     locate(pointer, at = 'value') {
+      pointers ??= loadJsonSourceMap().parse(text).pointers;
       for (let p = pointer; ; p = p.slice(0, p.lastIndexOf('/'))) {
         const location = pointers[p];
         if (location !== undefined) {
@@ -78,6 +81,10 @@ export function parseJson(source: string): ParsedJson | JsonSyntaxError {
       }
     },
   };
+}
+
+function loadJsonSourceMap(): JsonSourceMap {
+  return createRequire(import.meta.url)('json-source-map') as JsonSourceMap;
 }
 
 function syntaxError(text: string, rawMessage: string): JsonSyntaxError {
@@ -93,7 +100,7 @@ function syntaxError(text: string, rawMessage: string): JsonSyntaxError {
 /** JSON.parse leaves the position out of some messages; json-source-map always reports one. */
 function tokenPosition(text: string): string | undefined {
   try {
-    (createRequire(import.meta.url)('json-source-map') as JsonSourceMap).parse(text);
+    loadJsonSourceMap().parse(text);
   } catch (error) {
     return /at position (\d+)/.exec((error as Error).message)?.[1];
   }

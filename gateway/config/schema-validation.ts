@@ -1,14 +1,23 @@
 /**
- * Schema validation of a gateway config and of a mapping file against the TypeBox schemas, with ajv
- * (allErrors: every problem at once). Built per load, not cached at module level: compiling takes a few
- * milliseconds and a config is loaded once per process.
+ * Schema validation of a gateway config and of a mapping file against the TypeBox schemas.
+ *
+ * Two stages, so that a valid config (every start of the service) costs a few milliseconds: TypeBox's
+ * Value.Check first (interpreted, nothing to compile), and only when it finds a problem, ajv (allErrors:
+ * every problem at once, with the messages of schema-messages.ts). ajv is the authority: its verdict is
+ * the result whenever the quick check fails. Compiling ajv's validators takes ~200 ms on an edge CPU,
+ * most of a cold start (issue 7, S6), and a valid config never needs them. The quick check is never more
+ * lenient than ajv for the keywords our schemas use (test/gateway/config/schema-validation.test.ts
+ * checks both the keywords and the verdicts), so a config it accepts is one ajv accepts.
  *
  * Devices are validated one by one against the schema of their `driver`: a device with an unknown driver
  * gets a single "unknown driver" message, and a known driver's device gets only its own driver's errors,
  * never the noise of the other drivers' alternatives.
  */
+import { createRequire } from 'node:module';
 import type { TSchema } from '@sinclair/typebox';
-import AjvModule, { type ValidateFunction } from 'ajv';
+import { Value } from '@sinclair/typebox/value';
+import type AjvModule from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { OpcUaMappingSchema } from '../../mappings/opcua/schema.ts';
 import { ModbusMappingSchema } from '../../mappings/schema.ts';
 import type { MappingKind } from './mapping-kind.ts';
@@ -17,16 +26,46 @@ import { DeviceSchema, GatewayConfigSchema, SecretRefSchema } from './schema.ts'
 import { describeSchemaErrors } from './schema-messages.ts';
 import { didYouMean } from './suggest.ts';
 
-// ajv is CommonJS with `exports.default`; under NodeNext the default import is the module object.
-const Ajv = AjvModule.default;
-
 export interface SchemaValidators {
   gateway(data: unknown): Issue[];
   /** Against the mapping format of the protocol whose devices use the file. */
   mapping(kind: MappingKind, data: unknown): Issue[];
 }
 
+const MAPPING_SCHEMAS: Record<MappingKind, TSchema> = {
+  modbus: ModbusMappingSchema,
+  opcua: OpcUaMappingSchema,
+};
+
+/**
+ * The quick check: true only when the data certainly matches. A schema Value.Check cannot interpret
+ * (it throws) is "not sure", which sends the data to ajv.
+ */
+export function quickCheck(schema: TSchema, data: unknown): boolean {
+  try {
+    return Value.Check(schema, data);
+  } catch {
+    return false;
+  }
+}
+
 export function createSchemaValidators(): SchemaValidators {
+  // ajv, compiled on the first data that fails the quick check (per loader, never at module level).
+  let ajv: SchemaValidators | undefined;
+  const full = (): SchemaValidators => {
+    ajv ??= createAjvValidators();
+    return ajv;
+  };
+  return {
+    mapping: (kind, data) => (quickCheck(MAPPING_SCHEMAS[kind], data) ? [] : full().mapping(kind, data)),
+    gateway: (data) => (quickCheck(GatewayConfigSchema, data) ? [] : full().gateway(data)),
+  };
+}
+
+/** The ajv stage alone (allErrors), compiled at once. Exported for the tests that compare both stages. */
+export function createAjvValidators(): SchemaValidators {
+  // ajv is CommonJS with `exports.default`, loaded only here: most processes never need it.
+  const Ajv = (createRequire(import.meta.url)('ajv') as typeof AjvModule).default;
   const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
   // TypeBox's `discriminator` hint is not a JSON Schema keyword; devices are dispatched by driver below.
   ajv.addKeyword('discriminator');
@@ -35,8 +74,8 @@ export function createSchemaValidators(): SchemaValidators {
     properties: { ...GatewayConfigSchema.properties, devices: { type: 'array' } },
   });
   const mappings: Record<MappingKind, ValidateFunction> = {
-    modbus: ajv.compile(ModbusMappingSchema),
-    opcua: ajv.compile(OpcUaMappingSchema),
+    modbus: ajv.compile(MAPPING_SCHEMAS.modbus),
+    opcua: ajv.compile(MAPPING_SCHEMAS.opcua),
   };
   const deviceByDriver = new Map<string, ValidateFunction>(
     deviceAlternatives().map((schema) => [driverOf(schema), ajv.compile(schema)]),

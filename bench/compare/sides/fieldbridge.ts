@@ -1,12 +1,13 @@
 /**
  * The fieldbridge side: a gateway config and mapping files generated from the workload, run as
- * `node bin/fieldbridge.mjs run <config>` — exactly what a user runs.
+ * `node <flags> bin/fieldbridge.mjs run <config>` with the node flags of the systemd unit's ExecStart —
+ * exactly what the service runs (the launcher adds its own defaults, as for every user).
  *
  * Block mode uses one fieldbridge device per 125-register block (`batch: true`, a mapping with the
  * block's 125 uint16 tags): fieldbridge's batch mode makes one message per device poll, so a block per
  * device is how it makes "one message per 125 registers". Each such device has its own TCP connection.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BLOCK_REGISTERS, deviceName, TOPIC_PREFIX } from '../workload.ts';
@@ -81,7 +82,10 @@ export async function prepareFieldbridge(setup: SideSetup): Promise<PreparedSide
   };
   const configPath = join(dir, 'gateway.json');
   await writeFile(configPath, JSON.stringify(config, null, 2));
-  const nodeArgs = setup.cpuProfile === true ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  const nodeArgs = [
+    ...(await unitNodeFlags()),
+    ...(setup.cpuProfile === true ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []),
+  ];
   // Experiments only (e.g. BENCH_NODE_ARGS="--trace-gc"): extra Node flags for the gateway process.
   nodeArgs.push(...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''));
   return {
@@ -91,4 +95,13 @@ export async function prepareFieldbridge(setup: SideSetup): Promise<PreparedSide
         logFile: join(dir, 'fieldbridge.log'),
       }),
   };
+}
+
+/** The node flags (V8 heap sizing) between node and bin/fieldbridge.mjs in the unit's ExecStart. */
+async function unitNodeFlags(): Promise<string[]> {
+  const unit = await readFile(join(REPO_ROOT, 'systemd/fieldbridge.service'), 'utf8');
+  const words = /^ExecStart=(.*)$/m.exec(unit)?.[1]?.trim().split(/\s+/) ?? [];
+  const script = words.findIndex((word) => word.endsWith('/bin/fieldbridge.mjs'));
+  if (script < 1) throw new Error('systemd/fieldbridge.service: no ExecStart=<node> … bin/fieldbridge.mjs');
+  return words.slice(1, script);
 }
