@@ -126,6 +126,10 @@ export async function runSide(
   }
   await rm(dir, { recursive: true, force: true });
   const [pollP50, pollP99, pollMax] = percentiles(window.pollLatencyMs, [50, 99, 100]);
+  if (process.env.BENCH_KEEP_LOGS !== undefined) {
+    const fine = percentiles(window.pollLatencyMs, [90, 95, 98, 99, 99.5, 99.9, 100]);
+    process.stderr.write(`poll→delivery p90/95/98/99/99.5/99.9/max: ${fine.join(' / ')} ms\n`);
+  }
   const [changeP50, changeP99, changeMax] = percentiles(window.changeLatencyMs, [50, 99, 100]);
   const result: SideRunResult = {
     side,
