@@ -24,7 +24,9 @@ const MAX_TOPIC_BYTES = 0xffff;
 export function messageKey(seq: number): Buffer {
   const key = Buffer.allocUnsafe(KEY_LENGTH);
   key[0] = MESSAGE_KEY_PREFIX;
-  key.writeBigUInt64BE(BigInt(seq), 1);
+  // Two 32-bit halves rather than a BigInt per key: seqs stay below 2^53, and this runs twice per message.
+  key.writeUInt32BE(Math.floor(seq / 0x1_0000_0000), 1);
+  key.writeUInt32BE(seq >>> 0, 5);
   return key;
 }
 
@@ -32,7 +34,7 @@ export function seqOfKey(key: Buffer): number {
   if (key.length !== KEY_LENGTH || key[0] !== MESSAGE_KEY_PREFIX) {
     throw new Error(`not a queue message key: ${key.toString('hex')} (expected 'q' + 8-byte seq)`);
   }
-  return Number(key.readBigUInt64BE(1));
+  return key.readUInt32BE(1) * 0x1_0000_0000 + key.readUInt32BE(5);
 }
 
 /** Bytes one message takes in the store (key + value): what `maxBytes` and `stats().bytes` count. */

@@ -25,6 +25,13 @@ describe('record codec', () => {
     const seqs = [1, 2, 255, 256, 65_535, 65_536, 2 ** 32, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER];
     const sorted = seqs.map(messageKey).sort(Buffer.compare).map(seqOfKey);
     expect(sorted).toEqual(seqs);
+    // The on-disk layout: 'q' + seq as an unsigned 64-bit big-endian integer (stores written before stay readable).
+    for (const seq of seqs) {
+      const expected = Buffer.alloc(9);
+      expected[0] = 0x71;
+      expected.writeBigUInt64BE(BigInt(seq), 1);
+      expect(messageKey(seq)).toEqual(expected);
+    }
   });
 
   it('rejects values that are not well-formed records, naming the seq', () => {
