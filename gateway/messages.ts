@@ -9,6 +9,7 @@
  * of the read. The publisher adds `seq`, `boot` (and `historical` for backlog) in front (docs/delivery.md).
  */
 import type { TagSample, TagValue } from '../mappings/sample.ts';
+import { JsonBytes } from './json-bytes.ts';
 import type { OutgoingMessage } from './queue/queue.ts';
 
 export interface TopicContext {
@@ -39,11 +40,12 @@ export interface DeviceMessageBuilder {
 }
 
 /**
- * Payloads are written as strings from pieces prepared here, once per device: every key, tag name and
- * unit is JSON-escaped a single time, and the poll loop only appends values and timestamps. This is the
- * hottest code of a busy gateway (one call per tag per poll); a generic JSON.stringify of a fresh object
- * per tag cost several times more (bench/README.md). The output is byte-for-byte what JSON.stringify
- * gives for the payload objects described at the top of this file.
+ * Payloads are written as bytes from pieces prepared here, once per device: every key, tag name and unit
+ * is JSON-escaped and UTF-8-encoded a single time, and the poll loop only appends values and timestamps
+ * (gateway/json-bytes.ts). This is the hottest code of a busy gateway (one call per tag per poll); a
+ * JSON.stringify of a fresh object per tag cost several times more, and so did building the text as a
+ * string first (bench/README.md). The output is byte-for-byte what JSON.stringify gives for the payload
+ * objects described at the top of this file (tested against it).
  */
 export function createMessageBuilder(options: {
   readonly tags: readonly MessageTag[];
@@ -53,69 +55,113 @@ export function createMessageBuilder(options: {
   readonly retain?: boolean;
 }): DeviceMessageBuilder {
   const topics = options.tags.map((tag) => fillTopic(options.topicTemplate, options.context, tag.name));
-  // `,"unit":"°C"` or '' — appended after tsMs (per tag) or after quality (batch).
+  // `,"unit":"°C"` or nothing — after tsMs (per tag) or after quality (batch).
   const unitFields = options.tags.map((tag) =>
-    tag.unit === undefined ? '' : `,"unit":${JSON.stringify(tag.unit)}`,
+    tag.unit === undefined ? EMPTY : utf8(`,"unit":${JSON.stringify(tag.unit)}`),
   );
-  // `"tank.level":{"value":` — the start of a tag's entry in a batch.
-  const batchKeys = options.tags.map((tag) => `${JSON.stringify(tag.name)}:{"value":`);
+  // `"tank.level":{"value":` and `,"tank.level":{"value":` — a tag's entry in a batch.
+  const batchKeys = options.tags.map((tag) => utf8(`${JSON.stringify(tag.name)}:{"value":`));
+  const nextBatchKeys = batchKeys.map((key) => Buffer.concat([COMMA, key]));
   const batchTopic = fillTopic(options.batchTemplate, options.context);
-  const batchHead = `{"device":${JSON.stringify(options.context.device)},"ts":"`;
+  const batchHead = utf8(`{"device":${JSON.stringify(options.context.device)},"ts":"`);
   const retain = options.retain ?? false;
   const isoOf = isoCache();
+  const out = new JsonBytes();
+
+  const value = (v: TagValue | null) => {
+    if (typeof v === 'number') out.number(v);
+    else if (typeof v === 'boolean') out.bytes(v ? TRUE : FALSE);
+    else if (v === null) out.bytes(NULL);
+    else out.text(JSON.stringify(v));
+  };
+  const problems = (sample: TagSample) => {
+    if (sample.error !== undefined) {
+      out.bytes(ERROR_KEY);
+      out.text(JSON.stringify(sample.error));
+    }
+    if (sample.code !== undefined) {
+      out.bytes(CODE_KEY);
+      out.number(sample.code);
+    }
+  };
 
   return {
     perTag(samples, tagIndex) {
-      const out: OutgoingMessage[] = new Array(samples.length);
+      const messages: OutgoingMessage[] = new Array(samples.length);
       for (let i = 0; i < samples.length; i++) {
         const sample = samples[i]!;
         const index = tagIndex[i]!;
-        const json =
-          `{"value":${jsonValue(sample.value)},"quality":"${sample.quality}","ts":"${isoOf(sample.ts)}","tsMs":${sample.ts}` +
-          `${unitFields[index]!}${problemFields(sample)}}`;
-        out[i] = { topic: topics[index]!, payload: Buffer.from(json), qos: 1, retain };
+        out.bytes(VALUE_HEAD);
+        value(sample.value);
+        out.bytes(QUALITY_KEY[sample.quality]);
+        out.bytes(TS_KEY);
+        out.bytes(isoOf(sample.ts));
+        out.bytes(TS_MS_KEY);
+        out.number(sample.ts);
+        out.bytes(unitFields[index]!);
+        problems(sample);
+        out.bytes(CLOSE);
+        messages[i] = { topic: topics[index]!, payload: out.take(), qos: 1, retain };
       }
-      return out;
+      return messages;
     },
     batch(samples, tagIndex, ts) {
-      let json = `${batchHead}${isoOf(ts)}","tsMs":${ts},"tags":{`;
+      out.bytes(batchHead);
+      out.bytes(isoOf(ts));
+      out.bytes(TS_MS_KEY);
+      out.number(ts);
+      out.bytes(TAGS_KEY);
       for (let i = 0; i < samples.length; i++) {
         const sample = samples[i]!;
         const index = tagIndex[i]!;
-        json +=
-          `${i === 0 ? '' : ','}${batchKeys[index]!}${jsonValue(sample.value)},"quality":"${sample.quality}"` +
-          `${unitFields[index]!}${problemFields(sample)}${sample.ts === ts ? '' : `,"tsMs":${sample.ts}`}}`;
+        out.bytes(i === 0 ? batchKeys[index]! : nextBatchKeys[index]!);
+        value(sample.value);
+        out.bytes(QUALITY_KEY[sample.quality]);
+        out.bytes(unitFields[index]!);
+        problems(sample);
+        if (sample.ts !== ts) {
+          out.bytes(TS_MS_FIELD);
+          out.number(sample.ts);
+        }
+        out.bytes(CLOSE);
       }
-      return { topic: batchTopic, payload: Buffer.from(`${json}}}`), qos: 1, retain };
+      out.bytes(CLOSE_CLOSE);
+      return { topic: batchTopic, payload: out.take(), qos: 1, retain };
     },
   };
 }
 
-/** JSON of a tag value, as JSON.stringify writes it (non-finite numbers become null). */
-function jsonValue(value: TagValue | null): string {
-  if (typeof value === 'number') return Number.isFinite(value) ? `${value}` : 'null';
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (value === null) return 'null';
-  return JSON.stringify(value);
-}
-
-/** `,"error":"…","code":2` for samples that are not good; '' otherwise. */
-function problemFields(sample: TagSample): string {
-  if (sample.error === undefined && sample.code === undefined) return '';
-  const error = sample.error === undefined ? '' : `,"error":${JSON.stringify(sample.error)}`;
-  return sample.code === undefined ? error : `${error},"code":${jsonValue(sample.code)}`;
-}
+const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
+const EMPTY = Buffer.alloc(0);
+const COMMA = utf8(',');
+const VALUE_HEAD = utf8('{"value":');
+const QUALITY_KEY: Readonly<Record<TagSample['quality'], Buffer>> = {
+  good: utf8(',"quality":"good"'),
+  bad: utf8(',"quality":"bad"'),
+  stale: utf8(',"quality":"stale"'),
+};
+const TS_KEY = utf8(',"ts":"');
+const TS_MS_KEY = utf8('","tsMs":');
+const TS_MS_FIELD = utf8(',"tsMs":');
+const TAGS_KEY = utf8(',"tags":{');
+const ERROR_KEY = utf8(',"error":');
+const CODE_KEY = utf8(',"code":');
+const TRUE = utf8('true');
+const FALSE = utf8('false');
+const NULL = utf8('null');
+const CLOSE = utf8('}');
+const CLOSE_CLOSE = utf8('}}');
 
 /**
- * ISO 8601 of an epoch ms, remembering the last one: every sample of a poll shares its read time, so a
- * poll of 500 tags formats one date, not 500.
+ * ISO 8601 of an epoch ms as bytes, remembering the last one: every sample of a poll shares its read
+ * time, so a poll of 500 tags formats one date, not 500.
  */
-function isoCache(): (ts: number) => string {
+function isoCache(): (ts: number) => Buffer {
   let lastTs = Number.NaN;
-  let lastIso = '';
+  let lastIso: Buffer = EMPTY;
   return (ts) => {
     if (ts !== lastTs) {
-      lastIso = new Date(ts).toISOString();
+      lastIso = utf8(new Date(ts).toISOString());
       lastTs = ts;
     }
     return lastIso;
