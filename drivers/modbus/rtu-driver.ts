@@ -4,16 +4,12 @@
  * in the TCP stream). Devices on the same line share one bus from the ModbusBusRegistry; each device
  * is one unit id with its own plan, poll rate, circuit breaker and split layouts.
  */
-import type { Logger } from 'pino';
 import type { BackoffOptions } from '../../gateway/backoff.ts';
-import type { ReadPlan } from '../../mappings/modbus/read-plan.ts';
 import type { DriverEvents } from '../driver.ts';
-import type { AddressRange } from './block-split.ts';
 import { ModbusBus } from './bus.ts';
 import type { ModbusBusRegistry } from './bus-registry.ts';
-import type { CircuitBreakerOptions } from './circuit-breaker.ts';
 import { createModbusDeviceDriver, type ModbusDeviceDriver } from './device-driver.ts';
-import type { ModbusDriverReading } from './device-poller.ts';
+import type { DevicePollerOptions, ModbusDriverReading } from './device-poller.ts';
 import { lineTiming } from './line-timing.ts';
 import { type SerialLineSettings, serialLinkOpener } from './serial-link.ts';
 import { tcpLinkOpener } from './tcp-link.ts';
@@ -28,24 +24,15 @@ export type RtuLine =
       readonly interFrameDelayMs?: number | undefined;
     };
 
-export interface ModbusRtuDriverOptions {
-  /** Device name, for logs. */
-  readonly device: string;
+/** The poller's options (device, unit, plan, timing, breaker, log) plus the line and its bus registry. */
+export interface ModbusRtuDriverOptions extends Omit<DevicePollerOptions, 'now'> {
   readonly line: RtuLine;
   /** 1..247 (0 is broadcast, which gets no reply and cannot be polled). */
   readonly unitId: number;
-  readonly timeoutMs: number;
-  readonly pollIntervalMs: number;
-  /** See BusMember.phaseMs. */
-  readonly pollPhaseMs?: number | undefined;
-  readonly plan: ReadPlan;
-  readonly atoms?: readonly (readonly AddressRange[])[] | undefined;
-  readonly log: Logger;
   /** Shared by the gateway's devices, so devices on one line share its bus. */
   readonly buses: ModbusBusRegistry;
   /** Reopening the line (taken from the first device on it). */
   readonly backoff?: BackoffOptions | undefined;
-  readonly breaker?: CircuitBreakerOptions | undefined;
   /** After a timeout, wait this long for a late reply to pass before the next request (default: the timeout). */
   readonly lateReplyGuardMs?: number | undefined;
 }

@@ -16,34 +16,20 @@
  * - onConnectionState fires on changes only: 'connecting' once at start, then 'connected' /
  *   'disconnected'. Retries while disconnected do not repeat 'connecting' (they are logged at debug).
  */
-import type { Logger } from 'pino';
 import type { BackoffOptions } from '../../gateway/backoff.ts';
-import type { ReadPlan } from '../../mappings/modbus/read-plan.ts';
 import type { DriverEvents } from '../driver.ts';
-import type { AddressRange } from './block-split.ts';
 import { ModbusBus } from './bus.ts';
-import type { CircuitBreakerOptions } from './circuit-breaker.ts';
 import { createModbusDeviceDriver, type ModbusDeviceDriver } from './device-driver.ts';
-import type { ModbusDriverReading } from './device-poller.ts';
+import type { DevicePollerOptions, ModbusDriverReading } from './device-poller.ts';
 import { tcpLinkOpener } from './tcp-link.ts';
 
-export interface ModbusTcpDriverOptions {
-  /** Device name, for logs. */
-  readonly device: string;
+/** The poller's options (device, unit, plan, timing, breaker, log) plus where the device is. */
+export interface ModbusTcpDriverOptions extends Omit<DevicePollerOptions, 'now'> {
   readonly host: string;
   readonly port: number;
-  readonly unitId: number;
   /** Bounds each request and each connect attempt. */
   readonly timeoutMs: number;
-  readonly pollIntervalMs: number;
-  /** See BusMember.phaseMs. */
-  readonly pollPhaseMs?: number | undefined;
-  readonly plan: ReadPlan;
-  /** Per block, the tag extents to split along when a block answers exception 02. */
-  readonly atoms?: readonly (readonly AddressRange[])[] | undefined;
-  readonly log: Logger;
   readonly backoff?: BackoffOptions | undefined;
-  readonly breaker?: CircuitBreakerOptions | undefined;
 }
 
 export type ModbusTcpDriver = ModbusDeviceDriver;
