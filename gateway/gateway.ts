@@ -129,8 +129,7 @@ export class Gateway {
       queue: this.#queue,
       log: this.#log,
       onPoll: this.#onPoll,
-      pollPhase,
-      context: this.#deviceContext,
+      context: { ...this.#deviceContext, pollPhase },
       topics: {
         context: { ...this.#topicContext, device: d.config.name },
         tagTemplate: mqtt.topicTemplate ?? '{prefix}/{device}/{tag}',

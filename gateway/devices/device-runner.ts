@@ -26,8 +26,6 @@ export interface DeviceRunnerOptions {
   readonly now?: () => number;
   /** Handed to the device plugin (OPC UA keeps its certificates in the state directory). */
   readonly context?: DeviceContext;
-  /** Where in its interval this device polls (fraction 0 ≤ f < 1; see DeviceContext.pollPhase). */
-  readonly pollPhase?: number;
   /** Called after every poll with its duration (from the reading's start) and samples: /metrics uses it. */
   readonly onPoll?: (device: string, durationMs: number, samples: readonly TagSample[]) => void;
 }
@@ -81,9 +79,7 @@ export class DeviceRunner {
         onSamples: (samples, ts) => onSamples(samples, ts),
         onConnectionState: (state, reason) => this.#onConnectionState(state, reason),
       },
-      this.#options.context === undefined || this.#options.pollPhase === undefined
-        ? this.#options.context
-        : { ...this.#options.context, pollPhase: this.#options.pollPhase },
+      this.#options.context,
     );
     this.#instance = instance;
     this.#latest = instance.tags.map(() => undefined);

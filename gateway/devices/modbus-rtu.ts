@@ -3,21 +3,12 @@
  * serial server. Devices on one line share one bus: the ModbusBusRegistry lives in the gateway's
  * `context.shared` map (one per gateway, so reloads and tests never share state through modules).
  */
-import { atomsForPlan } from '../../drivers/modbus/block-atoms.ts';
 import { ModbusBusRegistry } from '../../drivers/modbus/bus-registry.ts';
 import { createModbusRtuDriver, type RtuLine } from '../../drivers/modbus/rtu-driver.ts';
-import { compileModbusMapping } from '../../mappings/modbus/compile.ts';
-import type { ModbusMapping } from '../../mappings/schema.ts';
 import type { ModbusRtuDeviceConfig, ModbusRtuTcpDeviceConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import {
-  type DeviceContext,
-  type DeviceEvents,
-  type DeviceInstance,
-  type DevicePlugin,
-  pollPhaseMs,
-} from './device-plugin.ts';
-import { modbusSamples } from './modbus-readings.ts';
+import type { DeviceContext, DeviceEvents, DeviceInstance, DevicePlugin } from './device-plugin.ts';
+import { createModbusInstance } from './modbus-instance.ts';
 
 const BUSES_KEY = 'modbus-buses';
 
@@ -68,27 +59,10 @@ function create(
   events: DeviceEvents,
   context: DeviceContext | undefined,
 ): DeviceInstance {
-  const compiled = compileModbusMapping(mapping as ModbusMapping, device);
-  const pollIntervalMs = device.pollIntervalMs ?? 1000;
-  const timeoutMs = device.timeoutMs ?? 1000;
-  const driver = createModbusRtuDriver(
-    {
-      device: device.name,
-      line,
-      unitId: device.unitId ?? 1,
-      timeoutMs,
-      pollIntervalMs,
-      pollPhaseMs: pollPhaseMs(context, pollIntervalMs),
-      plan: compiled.plan,
-      atoms: atomsForPlan(compiled.plan, compiled.tags),
-      lateReplyGuardMs: device.lateReplyGuardMs,
-      buses: modbusBuses(context),
-      log,
-    },
-    {
-      onReading: (reading) => events.onSamples(modbusSamples(compiled, reading), reading.ts),
-      onConnectionState: (state, reason) => events.onConnectionState(state, reason),
-    },
+  return createModbusInstance(device, mapping, log, events, context, (poller, driverEvents) =>
+    createModbusRtuDriver(
+      { ...poller, line, lateReplyGuardMs: device.lateReplyGuardMs, buses: modbusBuses(context) },
+      driverEvents,
+    ),
   );
-  return { tags: compiled.tags, driver, defaultStaleAfterMs: 3 * pollIntervalMs + timeoutMs };
 }
