@@ -53,14 +53,18 @@ function readBits(
   pduLength: number,
   p: number,
 ) {
-  if (pduLength !== 5) return exception(frame, offset, fc, MODBUS_EXCEPTION.illegalDataValue);
-  const start = frame.readUInt16BE(p + 1);
-  const count = frame.readUInt16BE(p + 3);
-  if (count < 1 || count > MAX_READ_BITS)
-    return exception(frame, offset, fc, MODBUS_EXCEPTION.illegalDataValue);
-  const area: ModbusArea = fc === 1 ? 'coil' : 'discrete';
-  const code = check(unit, area, start, count);
-  if (code !== 0) return exception(frame, offset, fc, code);
+  const range = readRange(
+    unit,
+    frame,
+    offset,
+    fc,
+    pduLength,
+    p,
+    fc === 1 ? 'coil' : 'discrete',
+    MAX_READ_BITS,
+  );
+  if (Buffer.isBuffer(range)) return range;
+  const { start, count } = range;
   const source = fc === 1 ? unit.coils : unit.discrete;
   const byteCount = (count + 7) >> 3;
   const reply = header(frame, offset, 2 + byteCount);
@@ -81,15 +85,10 @@ function readRegisters(
   pduLength: number,
   p: number,
 ) {
-  if (pduLength !== 5) return exception(frame, offset, fc, MODBUS_EXCEPTION.illegalDataValue);
-  const start = frame.readUInt16BE(p + 1);
-  const count = frame.readUInt16BE(p + 3);
-  if (count < 1 || count > MAX_READ_REGISTERS) {
-    return exception(frame, offset, fc, MODBUS_EXCEPTION.illegalDataValue);
-  }
   const area: ModbusArea = fc === 3 ? 'holding' : 'input';
-  const code = check(unit, area, start, count);
-  if (code !== 0) return exception(frame, offset, fc, code);
+  const range = readRange(unit, frame, offset, fc, pduLength, p, area, MAX_READ_REGISTERS);
+  if (Buffer.isBuffer(range)) return range;
+  const { start, count } = range;
   const source = fc === 3 ? unit.holding : unit.input;
   const reply = header(frame, offset, 2 + 2 * count);
   reply[7] = fc;
@@ -170,6 +169,25 @@ function writeMultipleRegisters(
 }
 
 /** 0 when [start, start + count) lies inside the address space and no rule objects. */
+/** The start and count of a read request (FC 1–4), or the exception reply when it is malformed or refused. */
+function readRange(
+  unit: SimulatedUnit,
+  frame: Buffer,
+  offset: number,
+  fc: number,
+  pduLength: number,
+  p: number,
+  area: ModbusArea,
+  maxCount: number,
+): { readonly start: number; readonly count: number } | Buffer {
+  if (pduLength !== 5) return exception(frame, offset, fc, MODBUS_EXCEPTION.illegalDataValue);
+  const start = frame.readUInt16BE(p + 1);
+  const count = frame.readUInt16BE(p + 3);
+  if (count < 1 || count > maxCount) return exception(frame, offset, fc, MODBUS_EXCEPTION.illegalDataValue);
+  const code = check(unit, area, start, count);
+  return code === 0 ? { start, count } : exception(frame, offset, fc, code);
+}
+
 function check(unit: SimulatedUnit, area: ModbusArea, start: number, count: number): number {
   if (start + count > ADDRESS_SPACE) return MODBUS_EXCEPTION.illegalDataAddress;
   return unit.exceptionFor(area, start, count);
