@@ -4,7 +4,7 @@
  */
 import type { ByteOrder } from '../../schema.ts';
 import { makeGather, makeScatter } from './byte-order.ts';
-import { makeScaler, makeUnscaler, type Scaling } from './scaling.ts';
+import { makeUnscaler, type Scaling, scaledDecoder } from './scaling.ts';
 import { describeValue, type RegisterCodec, roundToInteger, toFiniteNumber } from './types.ts';
 
 export type BcdType = 'bcd16' | 'bcd32';
@@ -52,9 +52,7 @@ export function buildBcdCodec(type: BcdType, order: ByteOrder, scaling: Scaling)
     gather(regs, offset);
     return decodeBcd(readWord(), digits);
   };
-  const scaler = makeScaler(scaling);
-  const decode =
-    scaler === undefined ? readRaw : (regs: Uint16Array, offset: number) => scaler(readRaw(regs, offset));
+  const decode = scaledDecoder(readRaw, scaling);
 
   const unscaler = makeUnscaler(scaling);
   const encode = (value: unknown): Uint16Array => {

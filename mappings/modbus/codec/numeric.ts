@@ -4,7 +4,7 @@
  */
 import type { ByteOrder } from '../../schema.ts';
 import { makeGather, makeScatter } from './byte-order.ts';
-import { makeScaler, makeUnscaler, type Scaling } from './scaling.ts';
+import { makeScaler, makeUnscaler, type Scaling, scaledDecoder } from './scaling.ts';
 import { describeValue, type RegisterCodec, roundToInteger, toFiniteNumber } from './types.ts';
 
 export type NumberType = 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64';
@@ -92,9 +92,7 @@ export function buildNumberCodec(type: NumberType, order: ByteOrder, scaling: Sc
         if (!Number.isFinite(value)) throw new Error(`not a finite number (${value})`);
         return value;
       };
-  const scaler = makeScaler(scaling);
-  const decode =
-    scaler === undefined ? readRaw : (regs: Uint16Array, offset: number) => scaler(readRaw(regs, offset));
+  const decode = scaledDecoder(readRaw, scaling);
 
   const unscaler = makeUnscaler(scaling);
   const encode = (value: unknown): Uint16Array => {

@@ -44,6 +44,15 @@ export function makeScaler(scaling: Scaling): ((raw: number) => number) | undefi
   return (raw) => roundDecimals(checked(raw * scale + offset), decimals);
 }
 
+/** `readRaw` followed by the tag's scaling; `readRaw` itself when the tag has none (no identity call). */
+export function scaledDecoder(
+  readRaw: (regs: Uint16Array, offset: number) => number,
+  scaling: Scaling,
+): (regs: Uint16Array, offset: number) => number {
+  const scaler = makeScaler(scaling);
+  return scaler === undefined ? readRaw : (regs, offset) => scaler(readRaw(regs, offset));
+}
+
 /** The inverse for writes: raw = (value − offset) / scale. Decimals do not apply to writes. */
 export function makeUnscaler(scaling: Scaling): ((value: number) => number) | undefined {
   const scale = scaling.scale ?? 1;
