@@ -486,7 +486,13 @@ class MqttPublisher implements Publisher {
       );
       session.client.publish(
         topic,
-        statusPayload(state, o.gatewayId, o.bootId, Date.now()),
+        statusPayload(
+          state,
+          o.gatewayId,
+          o.bootId,
+          Date.now(),
+          state === 'online' ? this.#queue.stats().unstoredSeqs : undefined,
+        ),
         { qos: 1, retain: true },
         (error) => {
           clearTimeout(timer);

@@ -6,7 +6,19 @@
 
 export type GatewayState = 'online' | 'offline';
 
-/** `{"state":"online","gateway":"…","boot":"…","ts":"…"}`. For the will, `ts` is the connect time. */
-export function statusPayload(state: GatewayState, gateway: string, boot: string, ts: number): Buffer {
-  return Buffer.from(JSON.stringify({ state, gateway, boot, ts: new Date(ts).toISOString() }));
+/**
+ * `{"state":"online","gateway":"…","boot":"…","ts":"…"}`. For the will, `ts` is the connect time.
+ * `unstoredSeqs` (online only, after a crash): the seqs the killed process reserved and never stored, so
+ * consumers can tell them from real loss (docs/delivery.md).
+ */
+export function statusPayload(
+  state: GatewayState,
+  gateway: string,
+  boot: string,
+  ts: number,
+  unstoredSeqs?: { readonly from: number; readonly to: number },
+): Buffer {
+  const body: Record<string, unknown> = { state, gateway, boot, ts: new Date(ts).toISOString() };
+  if (unstoredSeqs !== undefined) body.unstoredSeqs = { from: unstoredSeqs.from, to: unstoredSeqs.to };
+  return Buffer.from(JSON.stringify(body));
 }

@@ -21,6 +21,11 @@
  * only once it is both written and acknowledged (an ack is always chained after the write of the seqs it
  * names), and a message that was published before a crash took its unwritten batch was lost by no one:
  * the broker has it. `append` still resolves only once the batch is written.
+ *
+ * Seqs are reserved durably before they can be published (`m:reserved`, fsynced, a block at a time): a
+ * message published before its batch was written, then lost with the process, must not leave its seq free
+ * for the next process. A clean close gives the unused part of the block back; after a crash the next
+ * process starts above the reservation and reports the range it skips (docs/delivery.md).
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -78,6 +83,10 @@ interface PendingAppend {
 
 /** Holds the seq high-water mark, so seqs are never reused even after the queue was emptied. */
 const HIGH_WATER_KEY = Buffer.from('m:highWater');
+/** The highest seq this or an earlier process may have handed out (published) without writing it. */
+const RESERVED_KEY = Buffer.from('m:reserved');
+/** Seqs reserved per fsynced write; a new block is taken when half of the current one is used. */
+export const SEQ_RESERVATION_BLOCK = 16_384;
 /** Undecodable records are moved here (kept for inspection, never published, not counted). */
 const QUARANTINE_PREFIX = 'x:';
 const SCAN_CHUNK = 1000;
@@ -113,6 +122,11 @@ export class LevelQueue implements MessageQueue {
   #oldest: { seq: number; enqueuedAt: number } | undefined;
   #dropped = 0;
   #degraded = false;
+  /** Seqs up to this one are durably reserved: only they may be read (and published). */
+  #reservedUpTo = 0;
+  #reserving: Promise<void> | undefined;
+  /** Seqs the previous process reserved but never stored (it stopped without closing), if any. */
+  #unstored: { from: number; to: number } | undefined;
 
   constructor(options: LevelQueueOptions) {
     this.#dir = options.dir;
@@ -138,6 +152,7 @@ export class LevelQueue implements MessageQueue {
     try {
       await mkdir(dirname(this.#dir), { recursive: true });
       this.#db = await this.#openStore();
+      await this.#reserve();
       await writeOwner(this.#dir);
     } catch (err) {
       this.#state = 'closed';
@@ -145,6 +160,13 @@ export class LevelQueue implements MessageQueue {
     }
     this.#state = 'open';
     this.#startAgeTimer();
+    if (this.#unstored !== undefined) {
+      const { from, to } = this.#unstored;
+      this.#log.warn(
+        { unstoredFrom: from, unstoredTo: to, nextSeq: this.#nextSeq },
+        `queue was not closed by the previous process: seqs ${from}–${to} were reserved by it and are never used again; any it published are at the broker, the rest were not stored (see docs/delivery.md)`,
+      );
+    }
     this.#log.info(
       { depth: this.#sizes.count, bytes: this.#bytes, nextSeq: this.#nextSeq },
       this.#sizes.count === 0
@@ -183,8 +205,10 @@ export class LevelQueue implements MessageQueue {
       this.#pendingBytes += bytes;
       this.#scheduleFlush();
     });
-    // With the tail off (or already evicted) readers must wait for the write: told after it.
-    if (this.#tail.covers(seqs[0]!)) this.#listeners.notify();
+    if (this.#nextSeq - 1 > this.#reservedUpTo - SEQ_RESERVATION_BLOCK / 2) void this.#reserveAhead();
+    // With the tail off (or already evicted) readers must wait for the write; beyond the reservation for
+    // the reservation: told after it.
+    if (this.#tail.covers(seqs[0]!) && seqs[0]! <= this.#reservedUpTo) this.#listeners.notify();
     return done;
   }
 
@@ -194,11 +218,12 @@ export class LevelQueue implements MessageQueue {
     if (this.#hasExpired()) await this.#serial(() => this.#dropExpired());
     const first = this.#sizes.first;
     const from = Math.max(0, Math.floor(afterSeq), first === undefined ? 0 : first - 1);
+    const upTo = this.#reservedUpTo;
     // The live cursor asks for what was just appended: served from memory. Older pages come from disk.
-    if (this.#tail.covers(from + 1)) return this.#tail.read(from, limit);
-    if (first === undefined) return [];
+    if (this.#tail.covers(from + 1)) return this.#tail.read(from, limit, upTo);
+    if (first === undefined || from >= upTo) return [];
     const entries = await (await this.#store())
-      .iterator({ ...ENCODING, gt: messageKey(from), lt: MESSAGE_KEY_END, limit })
+      .iterator({ ...ENCODING, gt: messageKey(from), lte: messageKey(upTo), limit })
       .all();
     const out: QueuedMessage[] = [];
     for (const [key, value] of entries) {
@@ -237,6 +262,7 @@ export class LevelQueue implements MessageQueue {
       dropped: this.#dropped,
       degraded: this.#degraded,
       nextSeq: this.#nextSeq,
+      unstoredSeqs: this.#unstored,
     };
   }
 
@@ -248,6 +274,8 @@ export class LevelQueue implements MessageQueue {
     this.#ageTimer = undefined;
     await this.#flush().catch(() => undefined);
     await this.#chain;
+    await this.#reserving;
+    await this.#releaseReservation();
     this.#drops.close();
     await removeOwner(this.#dir).catch((err: unknown) =>
       this.#log.warn({ err }, `could not remove the queue's OWNER file in ${this.#dir}`),
@@ -295,9 +323,7 @@ export class LevelQueue implements MessageQueue {
     // The old high-water mark is in the store that was moved aside. Seqs must still never go back (consumers
     // drop "duplicates" by seq), so the new store starts above any seq the old one can have used: epoch ms ×
     // 1000 (no gateway appends 1000 messages per ms for decades), and consumers see the jump as the gap it is.
-    const floor = Buffer.allocUnsafe(8);
-    floor.writeBigUInt64BE(BigInt(this.#now()) * 1000n);
-    await fresh.put(HIGH_WATER_KEY, floor, ENCODING);
+    await fresh.put(HIGH_WATER_KEY, seqValue(this.#now() * 1000), ENCODING);
     await this.#scan(fresh);
     return fresh;
   }
@@ -333,13 +359,54 @@ export class LevelQueue implements MessageQueue {
     } finally {
       await iterator.close();
     }
-    const highWater = await db.get(HIGH_WATER_KEY, ENCODING);
-    const recorded = highWater?.length === 8 ? Number(highWater.readBigUInt64BE(0)) : 0;
-    this.#nextSeq = Math.max(lastSeq, recorded) + 1;
+    const written = Math.max(lastSeq, await readSeq(db, HIGH_WATER_KEY));
+    const reserved = await readSeq(db, RESERVED_KEY);
+    this.#unstored = reserved > written ? { from: written + 1, to: reserved } : undefined;
+    this.#nextSeq = Math.max(written, reserved) + 1;
+    this.#reservedUpTo = this.#nextSeq - 1;
     // The backlog stays on disk; the tail fills with what is appended from now on.
     this.#tail.reset(this.#nextSeq);
     this.#db = db;
     if (bad.length > 0) await this.#quarantine(bad, false);
+  }
+
+  // --- seq reservation -----------------------------------------------------------------------------
+
+  /** Reserves a block above what is handed out; one at a time, again if appends ran past half of it. */
+  #reserveAhead(): Promise<void> {
+    this.#reserving ??= this.#reserve()
+      .catch((err: unknown) => {
+        this.#log.error(
+          { err },
+          `queue ${this.#dir}: could not reserve seqs (${describe(err)}): messages above ${this.#reservedUpTo} wait until it succeeds`,
+        );
+      })
+      .finally(() => {
+        this.#reserving = undefined;
+        if (this.#state === 'open' && this.#nextSeq - 1 > this.#reservedUpTo - SEQ_RESERVATION_BLOCK / 2) {
+          setTimeout(() => void this.#reserveAhead(), this.#degraded ? 1000 : 0).unref();
+        }
+      });
+    return this.#reserving;
+  }
+
+  /** Fsynced even without `sync`: after a power loss seqs must not go back below what was published. */
+  async #reserve(): Promise<void> {
+    const upTo = this.#nextSeq - 1 + SEQ_RESERVATION_BLOCK;
+    await (await this.#store()).put(RESERVED_KEY, seqValue(upTo), { ...ENCODING, sync: true });
+    const wasReadable = this.#reservedUpTo;
+    this.#reservedUpTo = upTo;
+    if (this.#nextSeq - 1 > wasReadable) this.#listeners.notify();
+  }
+
+  /** After a clean close every handed-out seq is written: the next process continues without a gap. */
+  async #releaseReservation(): Promise<void> {
+    if (this.#db === undefined || this.#pending.length > 0) return;
+    await this.#db
+      .put(RESERVED_KEY, seqValue(this.#nextSeq - 1), { ...ENCODING, sync: true })
+      .catch((err: unknown) =>
+        this.#log.warn({ err }, `queue ${this.#dir}: could not release the unused seq reservation`),
+      );
   }
 
   // --- writing -------------------------------------------------------------------------------------
@@ -376,9 +443,7 @@ export class LevelQueue implements MessageQueue {
   async #writeAppends(batch: PendingAppend[]): Promise<void> {
     const ops: BatchOp[] = batch.flatMap((a) => a.puts);
     const lastSeq = batch.at(-1)?.seqs.at(-1) ?? 0;
-    const highWater = Buffer.allocUnsafe(8);
-    highWater.writeBigUInt64BE(BigInt(lastSeq));
-    ops.push({ type: 'put', key: HIGH_WATER_KEY, value: highWater });
+    ops.push({ type: 'put', key: HIGH_WATER_KEY, value: seqValue(lastSeq) });
     try {
       await this.#write(ops, `store ${ops.length - 1} messages`);
     } catch (err) {
@@ -618,6 +683,17 @@ export class LevelQueue implements MessageQueue {
     );
     return run;
   }
+}
+
+function seqValue(seq: number): Buffer {
+  const value = Buffer.allocUnsafe(8);
+  value.writeBigUInt64BE(BigInt(seq));
+  return value;
+}
+
+async function readSeq(db: Db, key: Buffer): Promise<number> {
+  const value = await db.get(key, ENCODING);
+  return value?.length === 8 ? Number(value.readBigUInt64BE(0)) : 0;
 }
 
 function innermost(err: unknown): unknown {

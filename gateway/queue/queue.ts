@@ -36,6 +36,11 @@ export interface QueueStats {
   readonly degraded: boolean;
   /** The seq the next append will get: messages with a lower seq were appended before this moment. */
   readonly nextSeq: number;
+  /**
+   * Seqs a previous process reserved and may have handed out without storing them (it stopped without
+   * closing the queue): never used again. Undefined after a clean stop, and for queues that don't persist.
+   */
+  readonly unstoredSeqs?: { readonly from: number; readonly to: number } | undefined;
 }
 
 export interface MessageQueue {

@@ -80,12 +80,14 @@ export class TailCache {
     this.#compact();
   }
 
-  /** Up to `limit` held messages with seq > afterSeq, in seq order (only valid when `covers`). */
-  read(afterSeq: number, limit: number): QueuedMessage[] {
+  /** Up to `limit` held messages with afterSeq < seq ≤ maxSeq, in seq order (only valid when `covers`). */
+  read(afterSeq: number, limit: number, maxSeq = Number.POSITIVE_INFINITY): QueuedMessage[] {
     const out: QueuedMessage[] = [];
     for (let i = this.#firstIndexAfter(afterSeq); i < this.#entries.length && out.length < limit; i++) {
       const message = this.#entries[i]?.message;
-      if (message !== undefined) out.push(message);
+      if (message === undefined) continue;
+      if (message.seq > maxSeq) break;
+      out.push(message);
     }
     return out;
   }

@@ -50,6 +50,7 @@ describe('gateway process restarted mid-stream', () => {
     expectNothingLost(counts, rig.maxSeq());
     expectSeqsNeverReused(rig.delivered());
     expectNoReadsLost(rig);
+    expect(rig.gw.runs.flatMap((run) => run.logs).filter((l) => l.unstoredFrom !== undefined)).toEqual([]);
     // The second boot continued the first one's seqs instead of starting over. What the first had stored
     // but not yet published went out from the second as backlog (the boot stamp is the publisher's).
     const firstBoot = rig.delivered()[0]!.boot;
@@ -96,6 +97,11 @@ describe('gateway process restarted mid-stream', () => {
     expectNothingLost(counts, rig.maxSeq());
     expectSeqsNeverReused(rig.delivered());
     expect(new Set(rig.delivered().map((d) => d.boot)).size).toBe(4);
+    // Each start after a kill announced the seqs the dead process had reserved; a start after a clean stop
+    // announces none. Seqs there that did not arrive were never stored (the reads lost in the kill).
+    const announced = rig.gw.runs.map((run) => run.logs.some((l) => typeof l.unstoredFrom === 'number'));
+    expect(announced).toEqual([false, true, true, true]);
+    expect(rig.expectedSeqs().length).toBeGreaterThan(500);
     // The backlog of kill 2 survived: the only holes in the PLC's read counter are the last moments
     // before each kill.
     expectNoReadsLost(rig, 3 * MAX_READS_LOST_PER_KILL);
