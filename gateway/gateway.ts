@@ -63,7 +63,7 @@ export class Gateway {
     this.id = config.gateway?.id ?? sanitizeId(hostname());
     // A fresh id per process start: with the queue's seq it lets consumers tell a restart from a gap.
     this.boot = randomUUID();
-    this.stateDir = config.gateway?.stateDir ?? env.STATE_DIRECTORY?.split(':')[0] ?? resolve('state');
+    this.stateDir = resolveStateDir(config, env);
     this.#log = log.child({ gateway: this.id });
 
     const mqtt = config.mqtt;
@@ -246,4 +246,9 @@ async function guarded(log: Logger, what: string, step: () => Promise<void>): Pr
 
 function sanitizeId(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]/g, '-') || 'gateway';
+}
+
+/** The state directory: the config's `gateway.stateDir`, else systemd's $STATE_DIRECTORY, else ./state. */
+export function resolveStateDir(config: LoadedConfig['config'], env: NodeJS.ProcessEnv): string {
+  return config.gateway?.stateDir ?? env.STATE_DIRECTORY?.split(':')[0] ?? resolve('state');
 }

@@ -10,7 +10,7 @@
  *
  * Compiled once per device; `filter` does no lookups by name (tags are addressed by their index).
  */
-import type { Quality, TagSample, TagValue } from './sample.ts';
+import type { Quality, TagReading, TagSample, TagValue } from './sample.ts';
 
 export interface ReportPolicy {
   readonly mode: 'change' | 'always';
@@ -55,7 +55,7 @@ export class ReportByException {
    * Returns the samples to publish (in input order), with bad turned into stale where due, and pushes
    * each one's tag index onto `outIndex`. `samples[i]` must belong to tag i.
    */
-  filter(samples: readonly TagSample[], now: number, outIndex: number[] = []): TagSample[] {
+  filter(samples: TagReading, now: number, outIndex: number[] = []): TagSample[] {
     const out: TagSample[] = [];
     for (let i = 0; i < samples.length; i++) {
       const state = this.#states[i];

@@ -22,3 +22,10 @@ export interface TagSample {
   /** Protocol status code kept alongside the quality (Modbus exception code, OPC UA StatusCode). */
   readonly code?: number;
 }
+
+/**
+ * One reading of a device: index-aligned with the device's tags, always dense. `undefined` means "this
+ * tag is not in this reading" (an OPC UA notification carries only the items that changed; a Modbus poll
+ * reads every tag). Never a sparse array: every consumer sees each index and must handle `undefined`.
+ */
+export type TagReading = readonly (TagSample | undefined)[];

@@ -1,16 +1,27 @@
 /**
- * `fieldbridge read <config> <device>`: one poll of one device, decoded through its mapping and printed
- * as a table. Commissioning without a broker: nothing is queued or published.
+ * `fieldbridge read <config> <device>`: one reading of every tag of one device, decoded through its
+ * mapping and printed as a table. Commissioning without a broker: nothing is queued or published.
+ *
+ * A Modbus poll reads every tag at once; an OPC UA device reports its groups separately (each poll group
+ * and each subscription's first notification), so readings are merged until every tag has a sample or
+ * the time is up. The device gets the same context as under `run` (state dir, credentials), so the OPC UA
+ * trust list made for the gateway is the one used here.
  */
 import type { TagSample } from '../../mappings/sample.ts';
 import type { Output } from '../cli.ts';
 import { loadConfig } from '../config/load.ts';
 import { formatProblems } from '../config/problems.ts';
 import { loadDevicePlugin } from '../devices/registry.ts';
+import { resolveStateDir } from '../gateway.ts';
 import { createLogger } from '../log.ts';
-import { firstEvent, table } from './first-event.ts';
+import { table } from './first-event.ts';
 
-export async function runRead(configPath: string, deviceName: string, out: Output): Promise<number> {
+export async function runRead(
+  configPath: string,
+  deviceName: string,
+  out: Output,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const result = await loadConfig(configPath);
   if (!result.ok) {
     for (const line of formatProblems(result.problems)) out.error(line);
@@ -25,31 +36,64 @@ export async function runRead(configPath: string, deviceName: string, out: Outpu
   const log = createLogger({ level: 'error', stderr: true });
   const plugin = await loadDevicePlugin(device.config);
   const timeoutMs = 3 * (device.config.timeoutMs ?? 1000) + 2000;
-  let tagUnits: (string | undefined)[] = [];
-  const samples = await firstEvent<readonly TagSample[]>(
-    `device ${deviceName}`,
-    timeoutMs,
-    async (report) => {
-      const instance = plugin.create(device.config, device.mapping, log, {
-        onSamples: (s) => report(s),
-        onConnectionState: () => {},
-      });
-      tagUnits = instance.tags.map((t) => t.unit);
-      await instance.driver.start();
-      return instance.driver;
+  const context = {
+    stateDir: resolveStateDir(result.config.config, env),
+    env,
+    credentialsDir: env.CREDENTIALS_DIRECTORY,
+  };
+  let latest: (TagSample | undefined)[] = [];
+  let lastState = '';
+  let complete: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    complete = resolve;
+  });
+  const instance = plugin.create(
+    device.config,
+    device.mapping,
+    log,
+    {
+      onSamples: (reading) => {
+        reading.forEach((sample, i) => {
+          if (sample !== undefined) latest[i] = sample;
+        });
+        if (latest.every((s) => s !== undefined)) complete();
+      },
+      onConnectionState: (state, reason) => {
+        lastState = reason === undefined ? state : `${state}: ${reason}`;
+      },
     },
-  ).catch((error: Error) => error);
-  if (samples instanceof Error) {
-    out.error(`fieldbridge read: ${samples.message}`);
+    context,
+  );
+  latest = instance.tags.map(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  try {
+    await instance.driver.start();
+    await Promise.race([done, timeout]);
+  } catch (error) {
+    out.error(`fieldbridge read: device ${deviceName}: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    clearTimeout(timer);
+    await instance.driver.stop().catch(() => undefined);
+  }
+  if (latest.every((s) => s === undefined)) {
+    const why = lastState === '' ? '' : ` (last state: ${lastState})`;
+    out.error(`fieldbridge read: device ${deviceName}: no answer within ${timeoutMs} ms${why}`);
     return 1;
   }
-  const rows = samples.map((s, i) => [
-    s.tag,
-    s.value === null ? '—' : typeof s.value === 'string' ? s.value : JSON.stringify(s.value),
-    tagUnits[i] ?? '',
-    s.quality,
-    s.error ?? '',
-  ]);
+  const rows = instance.tags.map((tag, i) => {
+    const s = latest[i];
+    if (s === undefined) return [tag.name, '—', tag.unit ?? '', 'unread', `no value within ${timeoutMs} ms`];
+    return [tag.name, formatValue(s.value), tag.unit ?? '', s.quality, s.error ?? ''];
+  });
   for (const line of table([['TAG', 'VALUE', 'UNIT', 'QUALITY', 'ERROR'], ...rows])) out.log(line);
-  return samples.every((s) => s.quality === 'good') ? 0 : 1;
+  return latest.every((s) => s?.quality === 'good') ? 0 : 1;
+}
+
+/** As JSON, so a 64-bit decimal string reads as the string it is ("18446744073709551615"). */
+function formatValue(value: TagSample['value']): string {
+  return value === null ? '—' : JSON.stringify(value);
 }

@@ -4,7 +4,7 @@
  */
 import type { ConnectionState, Driver } from '../../drivers/driver.ts';
 import type { ReportPolicy } from '../../mappings/report.ts';
-import type { TagSample } from '../../mappings/sample.ts';
+import type { TagReading } from '../../mappings/sample.ts';
 import type { DeviceConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 
@@ -15,8 +15,8 @@ export interface DeviceTag {
 }
 
 export interface DeviceEvents {
-  /** One poll's samples, index-aligned with DeviceInstance.tags. */
-  onSamples(samples: readonly TagSample[], ts: number): void;
+  /** One reading, index-aligned with DeviceInstance.tags (undefined: tag not in this reading). */
+  onSamples(samples: TagReading, ts: number): void;
   onConnectionState(state: ConnectionState, reason?: string): void;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { ConnectionState } from '../../drivers/driver.ts';
 import { ReportByException } from '../../mappings/report.ts';
-import type { TagSample } from '../../mappings/sample.ts';
+import type { TagReading, TagSample } from '../../mappings/sample.ts';
 import type { DeviceConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { createMessageBuilder, type TopicContext } from '../messages.ts';
@@ -27,7 +27,7 @@ export interface DeviceRunnerOptions {
   /** Handed to the device plugin (OPC UA keeps its certificates in the state directory). */
   readonly context?: DeviceContext;
   /** Called after every poll with its duration (from the reading's start) and samples: /metrics uses it. */
-  readonly onPoll?: (device: string, durationMs: number, samples: readonly TagSample[]) => void;
+  readonly onPoll?: (device: string, durationMs: number, samples: TagReading) => void;
 }
 
 export interface DeviceStatus {
@@ -70,7 +70,7 @@ export class DeviceRunner {
   async start(): Promise<void> {
     const { device, mapping, queue, topics } = this.#options;
     const plugin = await loadDevicePlugin(device);
-    let onSamples: (samples: readonly TagSample[], ts: number) => void = () => {};
+    let onSamples: (samples: TagReading, ts: number) => void = () => {};
     const instance = plugin.create(
       device,
       mapping,

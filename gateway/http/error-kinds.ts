@@ -3,7 +3,7 @@
  * metric. TagSample carries only the message and the protocol code, so the kind is read from those:
  * a protocol status code means the device answered with an error (Modbus exception, OPC UA bad status).
  */
-import type { TagSample } from '../../mappings/sample.ts';
+import type { TagReading, TagSample } from '../../mappings/sample.ts';
 
 export type ErrorKind = 'exception' | 'timeout' | 'connection' | 'decode' | 'other';
 
@@ -19,8 +19,8 @@ export function errorKind(sample: TagSample): ErrorKind {
 }
 
 /** The distinct error kinds of one poll's bad samples (a poll counts once per kind, not once per tag). */
-export function pollErrorKinds(samples: readonly TagSample[]): Set<ErrorKind> {
+export function pollErrorKinds(samples: TagReading): Set<ErrorKind> {
   const kinds = new Set<ErrorKind>();
-  for (const sample of samples) if (sample.quality === 'bad') kinds.add(errorKind(sample));
+  for (const sample of samples) if (sample?.quality === 'bad') kinds.add(errorKind(sample));
   return kinds;
 }

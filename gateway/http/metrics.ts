@@ -6,7 +6,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { TagSample } from '../../mappings/sample.ts';
+import type { TagReading } from '../../mappings/sample.ts';
 import type { GatewayStatus } from '../gateway.ts';
 import { pollErrorKinds } from './error-kinds.ts';
 
@@ -162,7 +162,7 @@ export class GatewayMetrics {
   }
 
   /** DeviceRunner's onPoll hook. */
-  observePoll(device: string, durationMs: number, samples: readonly TagSample[]): void {
+  observePoll(device: string, durationMs: number, samples: TagReading): void {
     // Label children are cached per device: prom-client would otherwise hash the label object on every
     // poll (thousands per second on a busy gateway).
     let children = this.#perDevice.get(device);

@@ -3,7 +3,7 @@
  * WINDOW polls failed completely (every tag bad). One flaky read does not flip readiness; a device
  * that is down does, within WINDOW polls.
  */
-import type { TagSample } from '../../mappings/sample.ts';
+import type { TagReading } from '../../mappings/sample.ts';
 
 const WINDOW = 20;
 const MAX_FAILED_FRACTION = 0.5;
@@ -12,8 +12,16 @@ export class PollHealth {
   /** Device → outcomes of its last WINDOW polls (true = failed), oldest first. */
   readonly #recent = new Map<string, boolean[]>();
 
-  record(device: string, samples: readonly TagSample[]): void {
-    const failed = samples.length > 0 && samples.every((s) => s.quality === 'bad');
+  record(device: string, samples: TagReading): void {
+    // Only the tags in this reading count: an OPC UA notification with one bad item is not a failed poll.
+    let inReading = 0;
+    let bad = 0;
+    for (const sample of samples) {
+      if (sample === undefined) continue;
+      inReading++;
+      if (sample.quality === 'bad') bad++;
+    }
+    const failed = inReading > 0 && bad === inReading;
     let outcomes = this.#recent.get(device);
     if (outcomes === undefined) {
       outcomes = [];

@@ -4,7 +4,8 @@
  * settings, and picks each tag's scaler. The driver gets the groups (what to monitor or read, by tag
  * index); `decode` turns its readings into TagSamples.
  *
- * Samples from `decode` are index-aligned with `tags` but sparse: a subscription notification carries
+ * Samples from `decode` are index-aligned with `tags`, undefined where not in the reading: a
+ * subscription notification carries
  * only the items that changed, and ReportByException skips the holes (mappings/report.ts), so an
  * unchanged tag is neither republished nor marked good again by a neighbour's notification.
  */
@@ -62,7 +63,8 @@ export interface CompiledOpcUaDevice {
   readonly tags: readonly CompiledOpcUaTag[];
   readonly groups: readonly CompiledOpcUaGroup[];
   /** Sparse: only the tags of `reading.results` are set. */
-  decode(reading: OpcUaReading): TagSample[];
+  /** Dense: tags not in this reading are undefined. */
+  decode(reading: OpcUaReading): (TagSample | undefined)[];
 }
 
 export { DEFAULT_PUBLISH } from '../publish-policy.ts';
@@ -137,8 +139,9 @@ export function compileOpcUaMapping(mapping: OpcUaMapping, device: OpcUaDeviceOp
   const options = scalers.map((scaler) => ({ useSourceTimestamp, scaler }));
   const count = tags.length;
 
-  const decode = (reading: OpcUaReading): TagSample[] => {
-    const out = new Array<TagSample>(count);
+  const decode = (reading: OpcUaReading): (TagSample | undefined)[] => {
+    // Filled, not `new Array(count)`: holes are what iterating code trips over (issue 11).
+    const out = new Array<TagSample | undefined>(count).fill(undefined);
     for (const result of reading.results) {
       const name = names[result.tag];
       const tagOptions = options[result.tag];

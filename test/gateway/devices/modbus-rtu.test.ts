@@ -24,7 +24,7 @@ const mapping = {
 };
 
 function start(unitId: number, port: number, context: DeviceContext) {
-  const samples: TagSample[][] = [];
+  const samples: (TagSample | undefined)[][] = [];
   let resolveGood: (() => void) | undefined;
   const good = new Promise<void>((resolve) => {
     resolveGood = resolve;
@@ -73,13 +73,13 @@ describe('modbus-rtu-tcp plugin', () => {
     expect(registry).toBeInstanceOf(ModbusBusRegistry);
     expect((registry as ModbusBusRegistry).size).toBe(1);
     const first = one.samples.find((s) => s[0]?.quality === 'good')!;
-    expect(first.map((s) => [s.tag, s.quality, s.value, s.code])).toEqual([
+    expect(first.map((s) => [s?.tag, s?.quality, s?.value, s?.code])).toEqual([
       ['a', 'good', 10, undefined],
       ['hole', 'bad', null, 2],
       ['b', 'good', 14, undefined],
     ]);
     expect(first[1]!.error).toBe('Modbus exception 02 (illegal data address) reading holding 2..2');
     const second = two.samples.find((s) => s[0]?.quality === 'good')!;
-    expect(second.map((s) => s.value)).toEqual([20, 0, 24]);
+    expect(second.map((s) => s?.value)).toEqual([20, 0, 24]);
   });
 });
