@@ -33,6 +33,14 @@ export interface ParsedJson {
   locate(pointer: string, at?: 'key' | 'value'): Position | undefined;
 }
 
+/**
+ * Deepest nesting of objects and arrays a config or mapping file may have. The deepest real file needs
+ * about 8 levels; beyond this limit the recursive stages after JSON.parse (json-source-map, ajv, the
+ * messages' JSON.stringify) would overflow the stack on a crafted or garbled file (~5,000 levels in
+ * 10 KB), so such a file is refused up front with its position.
+ */
+export const MAX_JSON_DEPTH = 64;
+
 export interface JsonSyntaxError {
   readonly ok: false;
   readonly message: string;
@@ -63,6 +71,14 @@ export function parseJson(source: string): ParsedJson | JsonSyntaxError {
   } catch (error) {
     return syntaxError(text, (error as Error).message);
   }
+  const tooDeep = offsetBeyondDepth(text, MAX_JSON_DEPTH);
+  if (tooDeep !== undefined) {
+    return {
+      ok: false,
+      message: `nested too deeply: more than ${MAX_JSON_DEPTH} levels of objects and arrays inside each other (the limit for a config or mapping file)`,
+      position: positionAt(text, tooDeep),
+    };
+  }
   // Positions are needed only to report a problem: json-source-map (a parser in JavaScript, ~10 ms for a
   // 1,000-tag mapping) runs on the first locate(), not for every file of every start.
   let pointers: Record<string, PointerLocation> | undefined;
@@ -81,6 +97,27 @@ export function parseJson(source: string): ParsedJson | JsonSyntaxError {
       }
     },
   };
+}
+
+/**
+ * Where the first object or array deeper than `limit` opens, or undefined. `text` is valid JSON (JSON.parse
+ * accepted it), so brackets outside strings are structure. One pass, no recursion.
+ */
+function offsetBeyondDepth(text: string, limit: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      // A backslash escapes the next character (an escaped quote does not end the string).
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return i;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return undefined;
 }
 
 function loadJsonSourceMap(): JsonSourceMap {
