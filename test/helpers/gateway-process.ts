@@ -13,16 +13,22 @@
  * Logs: the gateway writes pino JSON lines to stdout (stdout is a pipe, so not pretty); each run keeps
  * them parsed in `run.logs` for assertions, anything else (stderr, non-JSON) in `run.output()`.
  * `process.execPath` is the Node 24 from node_modules that vitest runs on, never the machine's node.
+ *
+ * Any driver: `deviceConfigs` are written as given (their `mapping` paths relative to the config file),
+ * with `mappingFiles` (relative path → JSON) beside the config. `service: true` starts the process as
+ * systemd/fieldbridge.service does: its node flags, `NODE_ENV=production`, the state dir as working dir.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../bin/fieldbridge.mjs', import.meta.url));
 const START_TIMEOUT_MS = 15_000;
 const EXIT_TIMEOUT_MS = 15_000;
+/** The node flags of the unit's ExecStart (systemd/fieldbridge.service), before the script. */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16'] as const;
 
 /** One pino line as parsed: `msg`, `level` (30 info, 40 warn, 50 error, 60 fatal), `time`, fields. */
 export interface LogLine {
@@ -46,9 +52,18 @@ export interface GatewayDevice {
 
 export interface PrepareGatewayOptions {
   readonly mqttUrl: string;
-  readonly devices: readonly GatewayDevice[];
-  /** The tag mapping every device uses (written to the temp dir as JSON). */
-  readonly mapping: unknown;
+  /** Modbus TCP devices on 127.0.0.1, all with `mapping`. */
+  readonly devices?: readonly GatewayDevice[];
+  /** The tag mapping every device of `devices` uses (written to the temp dir as JSON). */
+  readonly mapping?: unknown;
+  /** Device entries written as given (any driver), after those of `devices`. */
+  readonly deviceConfigs?: readonly Record<string, unknown>[];
+  /** Files written beside the config before the start: relative path → JSON value (mapping files). */
+  readonly mappingFiles?: Readonly<Record<string, unknown>>;
+  /** Start as the systemd unit does (node flags, NODE_ENV=production, cwd = state dir). Default false. */
+  readonly service?: boolean;
+  /** Extra environment for the gateway process (on top of this process's). */
+  readonly env?: Readonly<Record<string, string>>;
   /** Default "fb-fault". */
   readonly gatewayId?: string;
   /** Default "fault"; topics are `{prefix}/{device}/{tag}`. */
@@ -82,6 +97,8 @@ export interface GatewayRun {
   stop(timeoutMs?: number): Promise<ExitInfo>;
   /** SIGKILL and wait for the exit. */
   kill(): Promise<ExitInfo>;
+  /** Sends a signal without waiting for anything (SIGHUP: reload). */
+  signal(sig: NodeJS.Signals): void;
 }
 
 export interface PreparedGateway {
@@ -93,6 +110,12 @@ export interface PreparedGateway {
   readonly queueDir: string;
   /** Every run started so far, oldest first. */
   readonly runs: readonly GatewayRun[];
+  /** The config as written (a copy: change it with `writeConfig`). */
+  readonly config: Record<string, unknown>;
+  /** (Re)writes a JSON file relative to `dir`: a mapping before a SIGHUP reload. */
+  writeJson(relativePath: string, value: unknown): Promise<void>;
+  /** Rewrites the config file (`configPath`). */
+  writeConfig(config: Record<string, unknown>): Promise<void>;
   /** Spawns a process and resolves once it logged "gateway running" (rejects if it exits first). */
   start(): Promise<GatewayRun>;
   /** Spawns a process without waiting for anything. */
@@ -106,29 +129,49 @@ export async function prepareGateway(options: PrepareGatewayOptions): Promise<Pr
   const configPath = join(dir, 'gateway.json');
   const mappingPath = join(dir, 'mapping.json');
   const stateDir = join(dir, 'state');
-  await writeFile(mappingPath, JSON.stringify(options.mapping));
+  const writeJson = async (relativePath: string, value: unknown): Promise<void> => {
+    const path = join(dir, relativePath);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, JSON.stringify(value, null, 2));
+  };
+  if (options.mapping !== undefined) await writeJson('mapping.json', options.mapping);
+  for (const [path, value] of Object.entries(options.mappingFiles ?? {})) await writeJson(path, value);
   const config = {
     gateway: { id: options.gatewayId ?? 'fb-fault', stateDir },
     log: { level: options.logLevel ?? 'info', pretty: false },
     mqtt: { url: options.mqttUrl, topicPrefix: options.topicPrefix ?? 'fault', ...options.mqtt },
     queue: options.queue ?? { type: 'level' },
     http: options.http ?? { port: 0 },
-    devices: options.devices.map((d) => ({
-      name: d.name,
-      driver: 'modbus-tcp',
-      host: '127.0.0.1',
-      port: d.port,
-      unitId: 1,
-      pollIntervalMs: d.pollIntervalMs ?? 10,
-      timeoutMs: d.timeoutMs ?? 5000,
-      mapping: mappingPath,
-    })),
+    devices: [
+      ...(options.devices ?? []).map((d) => ({
+        name: d.name,
+        driver: 'modbus-tcp',
+        host: '127.0.0.1',
+        port: d.port,
+        unitId: 1,
+        pollIntervalMs: d.pollIntervalMs ?? 10,
+        timeoutMs: d.timeoutMs ?? 5000,
+        mapping: mappingPath,
+      })),
+      ...(options.deviceConfigs ?? []),
+    ],
   };
   await writeFile(configPath, JSON.stringify(config, null, 2));
+  // The unit's WorkingDirectory is its StateDirectory, which systemd creates before the start.
+  if (options.service === true) await mkdir(stateDir, { recursive: true });
+  const launch: LaunchOptions = {
+    nodeFlags: options.service === true ? SERVICE_NODE_FLAGS : [],
+    env: {
+      ...process.env,
+      ...(options.service === true ? { NODE_ENV: 'production' } : {}),
+      ...options.env,
+    },
+    cwd: options.service === true ? stateDir : undefined,
+  };
 
   const runs: GatewayRun[] = [];
   const spawnRun = (): GatewayRun => {
-    const run = spawnGateway(configPath);
+    const run = spawnGateway(configPath, launch);
     runs.push(run);
     return run;
   };
@@ -138,6 +181,9 @@ export async function prepareGateway(options: PrepareGatewayOptions): Promise<Pr
     stateDir,
     queueDir: join(stateDir, 'queue'),
     runs,
+    config: structuredClone(config),
+    writeJson,
+    writeConfig: (next) => writeFile(configPath, JSON.stringify(next, null, 2)),
     spawn: spawnRun,
     start: async () => {
       const run = spawnRun();
@@ -155,9 +201,17 @@ export async function prepareGateway(options: PrepareGatewayOptions): Promise<Pr
   };
 }
 
-function spawnGateway(configPath: string): GatewayRun {
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'run', configPath], {
+interface LaunchOptions {
+  readonly nodeFlags: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string | undefined;
+}
+
+function spawnGateway(configPath: string, launch: LaunchOptions): GatewayRun {
+  const child: ChildProcess = spawn(process.execPath, [...launch.nodeFlags, CLI, 'run', configPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: launch.env,
+    ...(launch.cwd === undefined ? {} : { cwd: launch.cwd }),
   });
   const logs: LogLine[] = [];
   let other = '';
@@ -261,5 +315,8 @@ function spawnGateway(configPath: string): GatewayRun {
     waitForExit,
     stop: (timeoutMs) => signal('SIGTERM', timeoutMs),
     kill: () => signal('SIGKILL'),
+    signal: (sig) => {
+      if (exit === undefined) child.kill(sig);
+    },
   };
 }
