@@ -3,6 +3,7 @@
  * may have failed the schema elsewhere, so it reads fields defensively and checks only what it can.
  */
 import { isBitArea } from '../../mappings/modbus/types-info.ts';
+import { redactUrls } from '../publisher/redact-url.ts';
 import type { PlacedTag } from './mapping-checks.ts';
 import { type Issue, pointerOf } from './problems.ts';
 
@@ -60,14 +61,23 @@ function checkDuplicateDevices(devices: unknown): Issue[] {
 
 function checkBrokerUrl(url: string, hasTls: boolean): Checked {
   const pointer = '/mqtt/url';
+  // Messages quote the URL only with its password masked: a refused config is printed too.
+  const shown = redactUrls(url);
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return { errors: [{ pointer, message: `"${url}" is not a valid URL` }], warnings: [] };
+    return { errors: [{ pointer, message: `"${shown}" is not a valid URL` }], warnings: [] };
+  }
+  if (parsed.password !== '') {
+    const message =
+      'a password in the URL would be printed wherever the URL is (logs, errors, status page): ' +
+      'remove "user:password@" from mqtt.url and set mqtt.username and mqtt.password ' +
+      '(a secret reference such as {"env": "MQTT_PASSWORD"} or {"credential": "mqtt-password"})';
+    return { errors: [{ pointer, message }], warnings: [] };
   }
   if (parsed.hostname === '')
-    return { errors: [{ pointer, message: `"${url}" names no broker host` }], warnings: [] };
+    return { errors: [{ pointer, message: `"${shown}" names no broker host` }], warnings: [] };
   const plain = parsed.protocol === 'mqtt:' || parsed.protocol === 'ws:';
   const warnings: Issue[] = [];
   if (plain && !isLoopback(parsed.hostname)) {

@@ -6,6 +6,7 @@
  * evidently meant.
  */
 import type { ErrorObject } from 'ajv';
+import { redactUrls } from '../publisher/redact-url.ts';
 import { type Issue, plural, pointerOf, pointerSegments } from './problems.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -251,7 +252,7 @@ function describeRange(schema: Schema): string {
 export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
   // A broker URL may carry a password (mqtt://user:password@host): never echo it.
-  const text = JSON.stringify(value).replace(/(\/\/[^/:@\s"]*):[^/@\s"]*@/g, '$1:***@');
+  const text = redactUrls(JSON.stringify(value));
   return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
 
