@@ -32,12 +32,13 @@ Usage:
   fieldbridge opcua trust <stateDir> --list       OPC UA server certificates: rejected and trusted
   fieldbridge opcua trust <stateDir> <fingerprint | certificate file>
                                                   trust a rejected server certificate (see docs/opcua.md)
-  fieldbridge version
+  fieldbridge version                             also --version, -v
 
 Options:
   --pretty            human-readable logs (default when stdout is a terminal)
   --log-level <lvl>   trace | debug | info | warn | error (default info)
   -h, --help          this text
+  -v, --version       fieldbridge's version and the Node.js it runs on
 `;
 
 export async function main(argv: readonly string[], out: Output = consoleOutput): Promise<number> {
@@ -47,22 +48,20 @@ export async function main(argv: readonly string[], out: Output = consoleOutput)
   try {
     parsed = parse(argv);
   } catch (error) {
-    out.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+    return usageError(out, await describeParseError(error as Error));
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
+  // `fieldbridge --version` / `-v` as most command-line tools answer it, whatever else is on the line.
+  if (values.version === true) return printVersion(out);
   if (values.help === true || command === undefined || command === 'help') {
     out.log(USAGE);
     return command === undefined && values.help !== true ? 2 : 0;
   }
   const logOptions = { pretty: values.pretty, level: values['log-level'] };
   switch (command) {
-    case 'version': {
-      const { version } = (await import('../package.json', { with: { type: 'json' } })).default;
-      out.log(`fieldbridge ${version} (Node.js ${process.version})`);
-      return 0;
-    }
+    case 'version':
+      return printVersion(out);
     case 'validate': {
       if (rest[0] === undefined) return usageError(out, 'validate needs a config file');
       const { runValidate } = await import('./commands/validate.ts');
@@ -124,27 +123,45 @@ async function runOpcua(argv: readonly string[], out: Output): Promise<number> {
   );
 }
 
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  pretty: { type: 'boolean' },
+  'log-level': { type: 'string' },
+  for: { type: 'string' },
+  quiet: { type: 'boolean' },
+  url: { type: 'string' },
+  token: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  unit: { type: 'string' },
+  address: { type: 'string' },
+  count: { type: 'string' },
+  type: { type: 'string' },
+  area: { type: 'string' },
+} as const;
+
 function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      pretty: { type: 'boolean' },
-      'log-level': { type: 'string' },
-      for: { type: 'string' },
-      quiet: { type: 'boolean' },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      unit: { type: 'string' },
-      address: { type: 'string' },
-      count: { type: 'string' },
-      type: { type: 'string' },
-      area: { type: 'string' },
-    },
-  });
+  return parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS });
+}
+
+/**
+ * Node's parser words its errors for programmers ("To specify a positional argument starting with a
+ * '-', place it at the end…"); an unknown option gets one line with a did-you-mean instead.
+ */
+async function describeParseError(error: Error): Promise<string> {
+  const unknown = /^Unknown option '(-{1,2})([^']*)'/.exec(error.message);
+  if (unknown === null) return error.message;
+  const { didYouMean } = await import('./config/suggest.ts');
+  const [, dashes, name = ''] = unknown;
+  const hint = dashes === '--' ? didYouMean(name, Object.keys(OPTIONS)).replace('"', '"--') : '';
+  return `unknown option ${dashes}${name}${hint}`;
+}
+
+async function printVersion(out: Output): Promise<number> {
+  const { version } = (await import('../package.json', { with: { type: 'json' } })).default;
+  out.log(`fieldbridge ${version} (Node.js ${process.version})`);
+  return 0;
 }
 
 function usageError(out: Output, message: string): number {
