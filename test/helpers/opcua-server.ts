@@ -11,8 +11,10 @@
  * before it, so the plant namespace moves from index 2 to 3: a client that keeps numeric indexes across a
  * reconnect reads the wrong (missing) nodes. `Counter` changes every 100 ms so a test can see values
  * resume. Users: OPERATOR (password OPERATOR_PASSWORD), and X.509 user certificates that are in
- * `userTrustedDir` (the user PKI's trusted/certs; `trustUserCertificate(pem)` puts one there). The server
- * accepts any client *application* certificate: the server side is not what these tests check.
+ * `userTrustedDir` (the user PKI's trusted/certs; `trustUserCertificate(pem)` puts one there). By default
+ * the server accepts any client *application* certificate; with `trustClients: false` it refuses one it
+ * has not been told to trust (`trustClientCertificate(pem)`), as real servers do, and keeps it in
+ * its PKI's rejected/ folder.
  *
  *   await server.deleteVariable('Double');                   // removed at runtime, while clients watch it
  *   await server.closeSessions();                            // as if every session had timed out
@@ -20,7 +22,7 @@
  * Server start costs a few seconds the first time (certificate generation): share one per test file.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
@@ -71,6 +73,11 @@ export interface OpcUaServerOptions {
   /** Directory for the server's PKI (kept across restarts, so its certificate stays the same). */
   readonly dir: string;
   readonly reorderNamespaces?: boolean;
+  /**
+   * Default true: every client application certificate is accepted. false: only those trusted with
+   * trustClientCertificate (others are refused with BadSecurityChecksFailed on the wire).
+   */
+  readonly trustClients?: boolean;
 }
 
 export interface TestOpcUaServer {
@@ -80,6 +87,10 @@ export interface TestOpcUaServer {
   readonly plantIndex: number;
   /** Where the server's own certificate (DER) is. */
   readonly certificateFile: string;
+  /** Trusts a client *application* certificate (PEM file); kept across restarts. */
+  trustClientCertificate(pemFile: string): Promise<void>;
+  /** Client application certificates the server refused so far (its PKI's rejected/ folder), DER. */
+  rejectedClientCertificates(): Promise<Buffer[]>;
   /** Trusts an X.509 *user* certificate (PEM file) for user authentication. */
   trustUserCertificate(pemFile: string): Promise<void>;
   /** Deletes Plant/<name> from the running server's address space. */
@@ -106,15 +117,19 @@ async function pemToDer(file: string): Promise<Buffer> {
   return new X509Certificate(await readFile(file)).raw;
 }
 
-async function launch(
-  dir: string,
-  port: number,
-  reorder: boolean,
-  trustedUsers: readonly string[],
-): Promise<{ server: OPCUAServer; plantIndex: number }> {
+interface LaunchOptions {
+  readonly dir: string;
+  readonly port: number;
+  readonly reorder: boolean;
+  readonly trustClients: boolean;
+  readonly trustedUsers: readonly string[];
+}
+
+async function launch(options: LaunchOptions): Promise<{ server: OPCUAServer; plantIndex: number }> {
+  const { dir, port, reorder, trustedUsers } = options;
   const serverCertificateManager = new OPCUACertificateManager({
     rootFolder: join(dir, 'server-pki'),
-    automaticallyAcceptUnknownCertificate: true,
+    automaticallyAcceptUnknownCertificate: options.trustClients,
   });
   const userCertificateManager = new OPCUACertificateManager({
     rootFolder: join(dir, 'user-pki'),
@@ -183,7 +198,10 @@ async function launch(
 export async function startOpcUaServer(options: OpcUaServerOptions): Promise<TestOpcUaServer> {
   const port = await freePort();
   const trustedUsers: string[] = [];
-  let running = await launch(options.dir, port, options.reorderNamespaces === true, trustedUsers);
+  const trustClients = options.trustClients ?? true;
+  const launchWith = (reorder: boolean) =>
+    launch({ dir: options.dir, port, reorder, trustClients, trustedUsers });
+  let running = await launchWith(options.reorderNamespaces === true);
   return {
     endpoint: `opc.tcp://127.0.0.1:${port}`,
     port,
@@ -193,7 +211,16 @@ export async function startOpcUaServer(options: OpcUaServerOptions): Promise<Tes
     certificateFile: join(options.dir, 'server-pki', 'own', 'certs', 'certificate.pem'),
     async restart(restartOptions = {}) {
       await running.server.shutdown(0);
-      running = await launch(options.dir, port, restartOptions.reorderNamespaces === true, trustedUsers);
+      running = await launchWith(restartOptions.reorderNamespaces === true);
+    },
+    async trustClientCertificate(pemFile) {
+      // The trust list is files in the server's PKI: it survives restarts like a real server's.
+      await running.server.serverCertificateManager.trustCertificate(await pemToDer(pemFile));
+    },
+    async rejectedClientCertificates() {
+      const folder = join(options.dir, 'server-pki', 'rejected');
+      const names = await readdir(folder).catch(() => [] as string[]);
+      return Promise.all(names.filter((n) => n.endsWith('.pem')).map((n) => pemToDer(join(folder, n))));
     },
     async trustUserCertificate(pemFile) {
       trustedUsers.push(pemFile);
