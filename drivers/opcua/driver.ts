@@ -20,15 +20,17 @@ import { Backoff } from '../../gateway/backoff.ts';
 import { formatNodeId, nodeIdForServer } from '../../mappings/opcua/node-id.ts';
 import type { OpcUaItemResult, OpcUaReading } from '../../mappings/opcua/reading.ts';
 import type { Driver, DriverEvents } from '../driver.ts';
-import { routeNodeOpcuaLog } from './library-log.ts';
+import { describeConnectFailure } from './connect-failure.ts';
+import { type ErrMessageWatch, watchErrMessages } from './err-message.ts';
+import { routeNodeOpcuaLog, withLibraryLog } from './library-log.ts';
 import type { OpcUaDriverOptions } from './options.ts';
 import { pkiDir } from './pki.ts';
 import { type PollGroup, startPollGroup } from './poll-group.ts';
 import { type ResumePath, type ServerIdentity, watchRecovery } from './session-recovery.ts';
-import { BAD_CERTIFICATE_UNTRUSTED, BAD_NODE_ID_UNKNOWN, BAD_NOT_CONNECTED } from './status.ts';
+import { BAD_NODE_ID_UNKNOWN, BAD_NOT_CONNECTED, formatCode, statusName } from './status.ts';
 import { type SubscriptionGroup, startSubscriptionGroup } from './subscription-group.ts';
-import { describeUntrusted } from './untrusted.ts';
-import { describeUserRefused, loadUserIdentity } from './user-identity.ts';
+import { recordRefusals } from './untrusted.ts';
+import { loadUserIdentity } from './user-identity.ts';
 
 type OpcUa = typeof import('node-opcua-client');
 
@@ -40,6 +42,10 @@ interface Epoch {
   stops: (() => Promise<void> | void)[];
   /** Set when node-opcua's repair was announced (tags bad, state disconnected) and then failed. */
   broken?: boolean;
+  /** ERR messages the server sent on the epoch's connection (err-message.ts). */
+  errMessages?: ErrMessageWatch;
+  /** The server certificate the client refused in this epoch, for its fingerprint. */
+  refusedServerCertificate?: Uint8Array;
 }
 
 const RESUME_TEXT: Readonly<Record<ResumePath, string>> = {
@@ -126,22 +132,22 @@ export function createOpcUaDriver(
         }
       } catch (error) {
         if (stopped) break;
-        const untrusted = await describeUntrusted(
-          error as Error,
-          options.stateDir,
-          options.endpoint,
-          epoch.client?.serverCertificate,
-        );
-        const reason =
-          untrusted ??
-          describeUserRefused(error as Error, options.device, options.endpoint, options.user) ??
-          `cannot connect to ${options.endpoint}: ${(error as Error).message}`;
+        const { reason, code } = await describeConnectFailure({
+          error: error as Error,
+          device: options.device,
+          endpoint: options.endpoint,
+          stateDir: options.stateDir,
+          user: options.user,
+          errMessage: epoch.errMessages?.last,
+          refusedServerCertificate: epoch.refusedServerCertificate,
+          statusName: (value) => statusName(opcua, value),
+        });
         // Log a repeated failure once at warn level, then at debug: a device that is down for a day
         // must not fill the journal.
         if (reason !== lastReason) log.warn({ endpoint: options.endpoint }, '%s', reason);
         else log.debug({ endpoint: options.endpoint }, '%s', reason);
         lastReason = reason;
-        allBad(reason, untrusted === undefined ? BAD_NOT_CONNECTED : BAD_CERTIFICATE_UNTRUSTED);
+        allBad(reason, code);
         events.onConnectionState('disconnected', reason);
       } finally {
         await teardown(epoch);
@@ -171,6 +177,9 @@ export function createOpcUaDriver(
       disableFileWatchers: true,
     });
     epoch.certificateManager = certificateManager;
+    recordRefusals(certificateManager, (der) => {
+      epoch.refusedServerCertificate = der;
+    });
     await certificateManager.initialize();
     const secure = options.securityMode !== 'None';
     const sessionTimeoutMs =
@@ -202,7 +211,16 @@ export function createOpcUaDriver(
       transportTimeout: options.timeoutMs,
     });
     epoch.client = client;
-    client.on('close', () => onLost('connection closed'));
+    const errMessages = watchErrMessages(client);
+    epoch.errMessages = errMessages;
+    client.on('close', () => {
+      const said = errMessages.last;
+      onLost(
+        said === undefined
+          ? 'connection closed'
+          : `connection closed by the server with ${formatCode(said.code, statusName(opcua, said.code))}${said.reason === '' ? '' : `: "${said.reason}"`}`,
+      );
+    });
     await client.connect(options.endpoint);
 
     const identity = await loadUserIdentity(opcua, options.device, options.user);
@@ -370,7 +388,8 @@ export function createOpcUaDriver(
     async start() {
       if (loop !== undefined) return;
       stopped = false;
-      loop = run().catch((error: unknown) => {
+      // node-opcua's own log lines from this connection loop name this device (library-log.ts).
+      loop = withLibraryLog(log, run).catch((error: unknown) => {
         // Only a failure to load node-opcua itself can land here.
         log.error(
           { err: error },

@@ -5,12 +5,17 @@
  * operator trusts it with `fieldbridge opcua trust <stateDir> <fingerprint>` (or by moving the file to
  * `trusted/certs/`). These helpers only use the file system, so the CLI does not load node-opcua.
  */
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
 export function pkiDir(stateDir: string): string {
   return join(stateDir, 'opcua', 'pki');
+}
+
+/** fieldbridge's own application certificate, where node-opcua's client creates it at the first connect. */
+export function ownCertificateFile(stateDir: string): string {
+  return join(pkiDir(stateDir), 'own', 'certs', 'client_certificate.pem');
 }
 
 export function rejectedDir(stateDir: string): string {
@@ -63,6 +68,26 @@ export async function listCertificates(dir: string): Promise<CertificateInfo[]> 
     }
   }
   return out;
+}
+
+/** SHA-1 of a DER certificate, lower-case hex: the OPC UA thumbprint (what `trust` takes). */
+export function thumbprint(der: Uint8Array): string {
+  return createHash('sha1').update(leafCertificate(der)).digest('hex');
+}
+
+/**
+ * The first certificate of a DER chain (a server may send its certificate followed by its issuers,
+ * concatenated): the length of the outer ASN.1 SEQUENCE says where it ends.
+ */
+export function leafCertificate(der: Uint8Array): Uint8Array {
+  if (der.length < 2 || der[0] !== 0x30) return der;
+  const first = der[1] ?? 0;
+  if (first < 0x80) return der.subarray(0, 2 + first);
+  const lengthBytes = first & 0x7f;
+  let length = 0;
+  for (let i = 0; i < lengthBytes; i++) length = length * 256 + (der[2 + i] ?? 0);
+  const end = 2 + lengthBytes + length;
+  return end <= der.length ? der.subarray(0, end) : der;
 }
 
 /** Normalises "AB:CD:..." or "abcd..." for comparison. */

@@ -99,7 +99,7 @@ export async function startSubscriptionGroup(options: SubscriptionGroupOptions):
       if (item === undefined || status === undefined || status.isGood()) return;
       refused.push({
         tag: item.tag,
-        error: `the server refused to monitor the node: ${formatStatus(status)}`,
+        error: `the server refused to monitor ${String(item.read.nodeId)}: ${formatStatus(status)}`,
         code: status.value >>> 0,
       });
     });

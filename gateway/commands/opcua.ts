@@ -25,6 +25,7 @@ import {
 } from '../../drivers/opcua/pki.ts';
 import { type BrowsedVariable, mappingFromBrowse } from '../../mappings/opcua/browse-mapping.ts';
 import { SECURITY_MODES, SECURITY_POLICIES } from '../../mappings/opcua/device-schema.ts';
+import { nodeIdForServer, parseNodeId } from '../../mappings/opcua/node-id.ts';
 
 export interface CommandOutput {
   log(line: string): void;
@@ -153,6 +154,12 @@ export async function runOpcuaBrowse(
     return 2;
   }
   const stateDir = values['state-dir'] ?? env.STATE_DIRECTORY?.split(':')[0] ?? resolve('state');
+  const rootText = values.root ?? 'i=85'; // the Objects folder
+  const rootId = parseNodeId(rootText);
+  if (typeof rootId === 'string') {
+    out.error(`fieldbridge opcua browse: --root: ${rootId}`);
+    return 2;
+  }
 
   const opcua = await import('node-opcua-client');
   const { OPCUACertificateManager } = await import('node-opcua-certificate-manager');
@@ -190,9 +197,16 @@ export async function runOpcuaBrowse(
     );
     try {
       const namespaceArray = await session.readNamespaceArray();
-      const root = values.root ?? 'i=85'; // the Objects folder
+      // An nsu= root is looked up in this server's NamespaceArray, as the gateway does for tags.
+      const root = nodeIdForServer(rootId, namespaceArray);
+      if (root === undefined) {
+        out.error(
+          `fieldbridge opcua browse: --root ${rootText}: ${endpoint} has no namespace "${String(rootId.namespace)}" (it has: ${namespaceArray.join(', ')})`,
+        );
+        return 1;
+      }
       const variables: BrowsedVariable[] = [];
-      out.log(root);
+      out.log(rootText);
       const walk = async (nodeId: string, path: string[], level: number, indent: string): Promise<void> => {
         const result = await session.browse({
           nodeId,
@@ -221,7 +235,7 @@ export async function runOpcuaBrowse(
         const mapping = mappingFromBrowse(
           variables,
           namespaceArray,
-          `Browsed from ${endpoint} under ${root}`,
+          `Browsed from ${endpoint} under ${rootText}`,
         );
         await writeFile(values.write, `${JSON.stringify(mapping, null, 2)}\n`);
         out.log(`wrote ${variables.length} tags to ${values.write}`);

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { make_warningLog, setErrorLogger, setWarningLogger } from 'node-opcua-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { routeNodeOpcuaLog } from '../../../drivers/opcua/library-log.ts';
+import { routeNodeOpcuaLog, withLibraryLog } from '../../../drivers/opcua/library-log.ts';
 import { createLogger } from '../../../gateway/log.ts';
 
 function capture() {
@@ -61,5 +61,50 @@ describe('routeNodeOpcuaLog', () => {
       [40, 'boom 42', 'client_base_impl:12'],
       [10, 'detail', undefined],
     ]);
+  });
+
+  it('sends a line to the logger of the async context it was printed from (the device), else the fallback', async () => {
+    const fallback = capture();
+    const a = capture();
+    const b = capture();
+    const hooks: Record<string, (...args: unknown[]) => void> = {};
+    routeNodeOpcuaLog(
+      {
+        setWarningLogger: (f) => {
+          hooks.warning = f;
+        },
+        setErrorLogger: (f) => {
+          hooks.error = f;
+        },
+        setDebugLogger: () => {},
+      },
+      fallback.log,
+    );
+    const later = (text: string) =>
+      new Promise<void>((resolve) =>
+        setTimeout(() => {
+          hooks.warning?.(undefined, text);
+          resolve();
+        }, 5),
+      );
+    // Timers (like sockets and promises) keep the context they were created in.
+    await Promise.all([
+      withLibraryLog(a.log, () => later('from a')),
+      withLibraryLog(b.log, () => later('from b')),
+    ]);
+    hooks.warning?.(undefined, 'from nowhere');
+    // The message decoder's errors are explained by the driver: debug, not warn.
+    withLibraryLog(a.log, () =>
+      hooks.error?.(
+        { filename: 'message_builder_base', callerline: 151 },
+        'Error  client5 Error message not specified',
+      ),
+    );
+    expect(a.lines.map((l) => [l.level, l.msg])).toEqual([
+      [20, 'from a'],
+      [20, 'Error  client5 Error message not specified'],
+    ]);
+    expect(b.lines.map((l) => l.msg)).toEqual(['from b']);
+    expect(fallback.lines.map((l) => l.msg)).toEqual(['from nowhere']);
   });
 });

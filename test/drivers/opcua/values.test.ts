@@ -148,4 +148,33 @@ describe('OPC UA driver against a node-opcua server: values and quality', () => 
     expect(tags).toContainEqual({ name: 'Bool', nodeId: `nsu=${PLANT_NS};s=Bool` });
     expect(tags).toHaveLength(20);
   });
+
+  it('opcua browse --root takes an nsu= node id (looked up in the NamespaceArray) and names a missing namespace', async () => {
+    const lines: string[] = [];
+    const out = { log: (l: string) => lines.push(l), error: (l: string) => lines.push(`E ${l}`) };
+    const file = join(dir, 'browsed-nsu.json');
+    const state = ['--state-dir', join(dir, 'browse-state')];
+    const root = `nsu=${PLANT_NS};s=Plant`;
+    const code = await runOpcuaBrowse([server.endpoint, '--root', root, '--write', file, ...state], out);
+    expect(code, lines.join('\n')).toBe(0);
+    expect(lines[0]).toBe(root);
+    const mapping = JSON.parse(await readFile(file, 'utf8')) as OpcUaMapping & { description?: string };
+    expect(mapping.groups[0]?.tags).toHaveLength(20);
+    expect(mapping.groups[0]?.tags).toContainEqual({ name: 'Counter', nodeId: `nsu=${PLANT_NS};s=Counter` });
+
+    lines.length = 0;
+    const missing = await runOpcuaBrowse(
+      [server.endpoint, '--root', 'nsu=urn:nobody;s=Plant', ...state],
+      out,
+    );
+    expect(missing).toBe(1);
+    expect(lines.at(-1)).toContain(
+      `E fieldbridge opcua browse: --root nsu=urn:nobody;s=Plant: ${server.endpoint} has no namespace "urn:nobody" (it has: http://opcfoundation.org/UA/,`,
+    );
+    lines.length = 0;
+    expect(await runOpcuaBrowse([server.endpoint, '--root', 'nsu=;s=x', ...state], out)).toBe(2);
+    expect(lines.at(-1)).toBe(
+      'E fieldbridge opcua browse: --root: node id "nsu=;s=x": empty namespace URI after "nsu="',
+    );
+  });
 });
