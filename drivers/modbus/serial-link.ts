@@ -18,8 +18,10 @@ export interface SerialLineSettings {
 
 export function serialLinkOpener(settings: SerialLineSettings): OpenLink {
   return async (handlers, signal) => {
+    const { path } = settings;
+    if (signal.aborted) throw new Error(`open of ${path} aborted`);
     const port = new SerialPort({
-      path: settings.path,
+      path,
       baudRate: settings.baudRate,
       dataBits: settings.dataBits,
       parity: settings.parity,
@@ -29,46 +31,67 @@ export function serialLinkOpener(settings: SerialLineSettings): OpenLink {
       xon: false,
       xoff: false,
     });
-    // Errors after open are reported through 'close'; without a listener they would crash the process.
-    port.on('error', () => {});
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(new Error(`open of ${settings.path} aborted`));
-      signal.addEventListener('abort', onAbort, { once: true });
-      port.open((error) => {
-        signal.removeEventListener('abort', onAbort);
-        if (error === null || error === undefined) resolve();
-        else reject(new Error(`cannot open ${settings.path}: ${errorText(error)}`));
-      });
-    }).catch((error: unknown) => {
-      if (port.isOpen) port.close(() => {});
-      throw error;
-    });
-    if (signal.aborted) {
-      await closePort(port);
-      throw new Error(`open of ${settings.path} aborted`);
-    }
-    return new SerialLink(port, settings.path, handlers);
+    // Until the link takes over: an 'error' without a listener would crash the process. Errors of the
+    // open itself go to its callback; anything else is kept and ends the link as soon as it exists.
+    let early: Error | undefined;
+    const keep = (error: Error) => {
+      early ??= error;
+    };
+    port.on('error', keep);
+    await openPort(port, path, signal);
+    port.off('error', keep);
+    return new SerialLink(port, path, handlers, early);
   };
+}
+
+/**
+ * Opens the port; an abort rejects at once. The open itself cannot be cancelled and goes on in the
+ * background: if it succeeds after the abort, the port is closed then, or it would stay open (and the
+ * device busy) for the life of the process.
+ */
+function openPort(port: SerialPort, path: string, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let abandoned = false;
+    const onAbort = () => {
+      abandoned = true;
+      reject(new Error(`open of ${path} aborted`));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    port.open((error) => {
+      signal.removeEventListener('abort', onAbort);
+      const failed = error !== null && error !== undefined;
+      if (abandoned) {
+        if (!failed) void closePort(port);
+        return;
+      }
+      if (failed) reject(new Error(`cannot open ${path}: ${errorText(error)}`));
+      else resolve();
+    });
+  });
 }
 
 class SerialLink implements ByteLink {
   readonly target: string;
   readonly #port: SerialPort;
+  readonly #handlers: LinkHandlers;
   #ended = false;
 
-  constructor(port: SerialPort, path: string, handlers: LinkHandlers) {
+  constructor(port: SerialPort, path: string, handlers: LinkHandlers, early: Error | undefined) {
     this.#port = port;
     this.target = path;
+    this.#handlers = handlers;
     port.on('data', (chunk: Buffer) => handlers.onData(chunk));
+    // A failed write (EIO from an adapter that is gone) comes as 'error', then as a 'close' without a
+    // reason: the error is the reason. The link ends with it and the bus reopens the line.
+    port.on('error', (error: Error) => this.#end(`serial port ${path} failed: ${errorText(error)}`));
     port.once('close', (error?: Error & { disconnected?: boolean }) => {
-      if (this.#ended) return;
-      this.#ended = true;
-      handlers.onClose(
+      this.#end(
         error?.disconnected === true
           ? `serial port ${path} disconnected (adapter unplugged?)`
           : `serial port ${path} closed${error ? `: ${errorText(error)}` : ''}`,
       );
     });
+    if (early !== undefined) this.#end(`serial port ${path} failed: ${errorText(early)}`);
   }
 
   get open(): boolean {
@@ -82,6 +105,14 @@ class SerialLink implements ByteLink {
   close(): Promise<void> {
     this.#ended = true;
     return closePort(this.#port);
+  }
+
+  /** Reports the end once (not after our own close) and releases the port. */
+  #end(reason: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    void closePort(this.#port);
+    this.#handlers.onClose(reason);
   }
 }
 
