@@ -87,10 +87,25 @@ export async function startSubscriptionGroup(options: SubscriptionGroupOptions):
       monitoringParameters(opcua, group),
       opcua.TimestampsToReturn.Both,
     );
+    // node-opcua emits one 'changed' per item, synchronously for all items of one notification: they are
+    // gathered into one reading (flushed at the end of the turn), so a notification is one "poll" for
+    // /metrics and readiness, and one message in batch mode, as a Modbus poll is. An item already
+    // gathered (queueSize > 1 brings several values of one item) flushes first: no value is lost.
+    let gathered: OpcUaItemResult[] = [];
+    const gatheredTags = new Set<number>();
+    const flush = (): void => {
+      const results = gathered;
+      gathered = [];
+      gatheredTags.clear();
+      if (results.length > 0 && !stopped && !paused) onReading({ ts: Date.now(), results });
+    };
     monitored.on('changed', (_item, dataValue, index) => {
       const item = items[index];
       if (stopped || paused || item === undefined) return;
-      onReading({ ts: Date.now(), results: [{ tag: item.tag, dataValue }] });
+      if (gatheredTags.has(item.tag)) flush();
+      if (gathered.length === 0) queueMicrotask(flush);
+      gathered.push({ tag: item.tag, dataValue });
+      gatheredTags.add(item.tag);
     });
     const refused: OpcUaItemResult[] = [];
     monitored.monitoredItems.forEach((monitoredItem, index) => {

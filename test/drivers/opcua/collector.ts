@@ -10,6 +10,8 @@ export interface Collector extends DeviceEvents {
   /** When (Date.now()) the latest sample of each tag arrived: `ts` may be the server's source timestamp. */
   readonly receivedAt: Map<string, number>;
   readonly states: ConnectionState[];
+  /** Per reading (onSamples call), the names of the tags in it. */
+  readonly readings: string[][];
   readonly logLines: string[];
   readonly log: Logger;
   waitFor(what: string, predicate: () => boolean, timeoutMs?: number): Promise<void>;
@@ -19,6 +21,7 @@ export function createCollector(): Collector {
   const latest = new Map<string, TagSample>();
   const receivedAt = new Map<string, number>();
   const states: ConnectionState[] = [];
+  const readings: string[][] = [];
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, callback) {
@@ -30,9 +33,11 @@ export function createCollector(): Collector {
     latest,
     receivedAt,
     states,
+    readings,
     logLines,
     log: createLogger({ level: 'debug', destination: sink }),
     onSamples(samples) {
+      readings.push(samples.flatMap((s) => (s === undefined ? [] : [s.tag])));
       for (const sample of samples) {
         if (sample === undefined) continue;
         latest.set(sample.tag, sample);
