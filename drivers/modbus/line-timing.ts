@@ -25,3 +25,14 @@ export function lineTiming(settings: LineSettingsForTiming, interFrameDelayMs?: 
     interFrameDelayMs: interFrameDelayMs ?? (settings.baudRate > 19_200 ? 1.75 : 3.5 * charTimeMs),
   };
 }
+
+/**
+ * "19200 8E1, inter-frame 1.82 ms": what every device on one line must agree on. The bus registry refuses
+ * a device that asks for other settings, and `fieldbridge validate` compares the same text.
+ */
+export function describeSerialLine(settings: LineSettingsForTiming, interFrameDelayMs?: number): string {
+  const timing = lineTiming(settings, interFrameDelayMs);
+  const parity = settings.parity.charAt(0).toUpperCase();
+  const delay = Math.round(timing.interFrameDelayMs * 100) / 100;
+  return `${settings.baudRate} ${settings.dataBits}${parity}${settings.stopBits}, inter-frame ${delay} ms`;
+}

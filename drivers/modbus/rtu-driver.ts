@@ -10,7 +10,7 @@ import { ModbusBus } from './bus.ts';
 import type { ModbusBusRegistry } from './bus-registry.ts';
 import { createModbusDeviceDriver, type ModbusDeviceDriver } from './device-driver.ts';
 import type { DevicePollerOptions, ModbusDriverReading } from './device-poller.ts';
-import { lineTiming } from './line-timing.ts';
+import { describeSerialLine, lineTiming } from './line-timing.ts';
 import { type SerialLineSettings, serialLinkOpener } from './serial-link.ts';
 import { tcpLinkOpener } from './tcp-link.ts';
 
@@ -51,7 +51,7 @@ function leaseBus(options: ModbusRtuDriverOptions) {
   const { line, log } = options;
   if (line.kind === 'serial') {
     const timing = lineTiming(line, line.interFrameDelayMs);
-    const settings = `${line.baudRate} ${line.dataBits}${line.parity[0]!.toUpperCase()}${line.stopBits}, inter-frame ${Math.round(timing.interFrameDelayMs * 100) / 100} ms`;
+    const settings = describeSerialLine(line, line.interFrameDelayMs);
     return options.buses.lease(`serial:${line.path}`, settings, options.device, () =>
       bus(options, `serial ${line.path}`, serialLinkOpener(line), timing),
     );

@@ -10,6 +10,7 @@ import type { ModbusMapping } from '../../mappings/schema.ts';
 import { absoluteConfigPaths } from './absolute-paths.ts';
 import { checkSecrets, checkTlsFiles } from './file-checks.ts';
 import { checkGateway, checkReadLimits, field } from './gateway-checks.ts';
+import { duplicateKeyProblems } from './json-duplicate-keys.ts';
 import { checkMapping, type PlacedTag } from './mapping-checks.ts';
 import { KIND_NAMES, type MappingKind, mappingKindOf } from './mapping-kind.ts';
 import { checkOpcUaMapping } from './opcua-mapping-checks.ts';
@@ -17,6 +18,7 @@ import { displayPath, type Issue, type Problem, pointerOf } from './problems.ts'
 import { type ParsedJson, readJsonFile } from './read-json.ts';
 import type { GatewayConfig, ModbusDeviceConfig } from './schema.ts';
 import { createSchemaValidators, type SchemaValidators } from './schema-validation.ts';
+import { checkSerialLines, checkSerialPorts } from './serial-line-checks.ts';
 
 export type { Problem } from './problems.ts';
 
@@ -87,12 +89,16 @@ export async function loadConfig(configPath: string, opts: LoadOptions = {}): Pr
   const place = placeIn(file, read);
   const validators = createSchemaValidators();
   const checked = checkGateway(data);
+  const ports = await checkSerialPorts(field(data, 'devices'));
   const problems = [
+    ...duplicateKeyProblems(file, read.duplicateKeys),
     ...validators.gateway(data).map(place),
     ...checked.errors.map(place),
+    ...checkSerialLines(field(data, 'devices')).map(place),
+    ...ports.errors.map(place),
     ...(await checkTlsFiles(data, baseDir)).map(place),
   ];
-  const warnings = [...checked.warnings, ...checkSecrets(data, baseDir, env)].map(place);
+  const warnings = [...checked.warnings, ...checkSecrets(data, baseDir, env), ...ports.warnings].map(place);
 
   const devices = field(data, 'devices');
   const deviceList: unknown[] = Array.isArray(devices) ? devices : [];
@@ -215,16 +221,18 @@ async function loadMapping(
     return { kind, problems: [{ file, pointer: '', ...read.position, message: read.message }], placed: [] };
   }
   const place = placeIn(file, read);
-  if (kind === undefined) return { kind, problems: [], placed: [], data: read.data };
+  const duplicates = duplicateKeyProblems(file, read.duplicateKeys);
+  if (kind === undefined) return { kind, problems: duplicates, placed: [], data: read.data };
   if (kind === 'opcua') {
     const checked = checkOpcUaMapping(read.data);
     const schemaIssues = validators
       .mapping(kind, read.data)
       .filter((issue) => !checked.nodeIdPointers.has(issue.pointer));
-    return { kind, problems: [...schemaIssues, ...checked.issues].map(place), placed: [], data: read.data };
+    const problems = [...duplicates, ...[...schemaIssues, ...checked.issues].map(place)];
+    return { kind, problems, placed: [], data: read.data };
   }
   const checked = checkMapping(read.data);
-  const problems = [...validators.mapping(kind, read.data), ...checked.issues].map(place);
+  const problems = [...duplicates, ...[...validators.mapping(kind, read.data), ...checked.issues].map(place)];
   return { kind, problems, placed: checked.placed, data: read.data };
 }
 

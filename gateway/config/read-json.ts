@@ -4,6 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { type DuplicateKey, findDuplicateKeys } from './json-duplicate-keys.ts';
+import { trailingComma } from './json-trailing-comma.ts';
 
 /** The part of json-source-map (CommonJS, untyped) that we use; positions are zero-based. */
 interface SourcePosition {
@@ -29,6 +31,8 @@ export interface Position {
 export interface ParsedJson {
   readonly ok: true;
   readonly data: unknown;
+  /** Keys repeated inside one object (JSON.parse keeps the last silently): problems to report. */
+  readonly duplicateKeys: readonly DuplicateKey[];
   /** Where a value (or, with 'key', its property name) starts; falls back to the nearest located parent. */
   locate(pointer: string, at?: 'key' | 'value'): Position | undefined;
 }
@@ -85,6 +89,7 @@ export function parseJson(source: string): ParsedJson | JsonSyntaxError {
   return {
     ok: true,
     data,
+    duplicateKeys: findDuplicateKeys(text),
     locate(pointer, at = 'value') {
       pointers ??= loadJsonSourceMap().parse(text).pointers;
       for (let p = pointer; ; p = p.slice(0, p.lastIndexOf('/'))) {
@@ -127,9 +132,15 @@ function loadJsonSourceMap(): JsonSourceMap {
 function syntaxError(text: string, rawMessage: string): JsonSyntaxError {
   const at = /at position (\d+)/.exec(rawMessage)?.[1] ?? tokenPosition(text);
   const offset = at === undefined ? text.length : Math.min(Number(at), text.length);
+  const hint = trailingComma(text, offset);
+  if (hint !== undefined) {
+    return { ok: false, message: `invalid JSON: ${hint.message}`, position: positionAt(text, hint.offset) };
+  }
+  // V8 quotes the text around the error, line breaks and all ('…, ..."1,\n  2,\n  ],"... is not valid JSON').
   const message = rawMessage
-    .replace(/ in JSON at position \d+.*$/, '')
-    .replace(/, ".*" is not valid JSON$/s, '')
+    .replace(/ (in JSON )?at position \d+.*$/, '')
+    .replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '')
+    .replace(/\s*\n\s*/g, ' ')
     .replace(/^Unexpected end of JSON input$/, 'unexpected end of file');
   return { ok: false, message: `invalid JSON: ${message}`, position: positionAt(text, offset) };
 }

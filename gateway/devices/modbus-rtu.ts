@@ -6,6 +6,7 @@
 import { ModbusBusRegistry } from '../../drivers/modbus/bus-registry.ts';
 import { createModbusRtuDriver, type RtuLine } from '../../drivers/modbus/rtu-driver.ts';
 import type { ModbusRtuDeviceConfig, ModbusRtuTcpDeviceConfig } from '../config/schema.ts';
+import { serialLineOf } from '../config/serial-line.ts';
 import type { Logger } from '../log.ts';
 import type { DeviceContext, DeviceEvents, DeviceInstance, DevicePlugin } from './device-plugin.ts';
 import { createModbusInstance } from './modbus-instance.ts';
@@ -26,15 +27,7 @@ export function modbusBuses(context: DeviceContext | undefined): ModbusBusRegist
 
 export const modbusRtuPlugin: DevicePlugin<ModbusRtuDeviceConfig> = {
   create(device, mapping, log, events, context) {
-    const line: RtuLine = {
-      kind: 'serial',
-      path: device.port,
-      baudRate: device.baudRate ?? 19_200,
-      dataBits: device.dataBits ?? 8,
-      parity: device.parity ?? 'even',
-      stopBits: device.stopBits ?? 1,
-      interFrameDelayMs: device.interFrameDelayMs,
-    };
+    const line: RtuLine = { kind: 'serial', ...serialLineOf(device) };
     return create(device, line, mapping, log, events, context);
   },
 };

@@ -49,6 +49,11 @@ describe('config fixtures', () => {
         'opcua-broken-mapping',
         'opcua-insecure',
         'opcua-mapping-shared-with-modbus',
+        'rtu-line-settings-differ',
+        'rtu-duplicate-unit-id',
+        'serial-port-checks',
+        'duplicate-keys',
+        'trailing-comma-in-array',
       ]),
     );
   });
