@@ -23,6 +23,16 @@ export function checkGateway(config: unknown): Checked {
     errors.push(...checked.errors);
     warnings.push(...checked.warnings);
   }
+  if (field(mqtt, 'protocolVersion') === 4) {
+    warnings.push({
+      pointer: '/mqtt/protocolVersion',
+      message:
+        'MQTT 3.1.1 cannot tell the gateway that a publish was refused: a broker that denies a message (e.g. by ' +
+        'its ACL) acknowledges it all the same (Mosquitto does), so the gateway counts it as delivered, removes it ' +
+        'and nothing reports the loss; with protocolVersion 5 (the default) refusals are counted as "rejected" ' +
+        'and logged (docs/delivery.md)',
+    });
+  }
   if (field(tls, 'insecureSkipVerify') === true) {
     warnings.push({
       pointer: '/mqtt/tls/insecureSkipVerify',

@@ -13,93 +13,31 @@
  * Order: messages are published in seq order on one connection and a new connection starts again from
  * the oldest unacknowledged one, so each topic sees its messages in order (duplicates aside).
  */
-import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import mqtt, { type IConnackPacket } from 'mqtt';
 import { Backoff } from '../backoff.ts';
 import type { Logger } from '../log.ts';
 import type { MessageQueue, QueuedMessage } from '../queue/queue.ts';
 import { AckBatcher } from './ack-batcher.ts';
+import { BacklogBoundary } from './backlog-boundary.ts';
+import { mqttClientOptions } from './client-options.ts';
 import { describeConnectError } from './connect-errors.ts';
 import { QueueLane } from './lane.ts';
 import { type PublisherOptions, type ResolvedOptions, resolveOptions } from './options.ts';
 import { isPermanentRejection } from './puback.ts';
+import type { Publisher, PublisherMetrics, PublisherState, PublisherStateListener } from './publisher.ts';
+import { redactUrls } from './redact-url.ts';
+import { RejectionReporter } from './rejection-reporter.ts';
 import { ReplayLimiter } from './replay-limiter.ts';
+import { corkUntilEndOfTurn, endClient, newSession, type Session } from './session.ts';
 import { createStamper } from './stamp.ts';
-import { statusPayload } from './status.ts';
+import { publishStatus, StatusTimeout, statusPayload } from './status.ts';
 import { loadTls, type MqttTlsOptions } from './tls.ts';
 
 export type { PublisherOptions, PublisherTlsOptions } from './options.ts';
-
-export interface PublisherMetrics {
-  /** PUBLISH packets sent for queue messages (resends included). */
-  readonly published: number;
-  /** PUBACKs received for queue messages. */
-  readonly acknowledged: number;
-  /** Messages published again after a reconnect or timeout (the duplicates consumers may see). */
-  readonly resent: number;
-  /** Messages published as historical (already queued when the connection started). */
-  readonly replayed: number;
-  /** Messages the broker refused for good (MQTT 5 negative PUBACK, e.g. not authorized); dropped. */
-  readonly rejected: number;
-  /** Successful connections after the first one. */
-  readonly reconnects: number;
-  readonly inflight: number;
-  /** Most messages ever in flight at once (never above `window`). */
-  readonly peakInflight: number;
-  /** The in-flight limit of the current connection: min(inflight option, broker's Receive Maximum). */
-  readonly window: number;
-  readonly connected: boolean;
-  /** The last connection problem in plain words, cleared on connect. */
-  readonly lastError: string | undefined;
-}
-
-export type PublisherState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
-export type PublisherStateListener = (state: PublisherState, error: string | undefined) => void;
-
-export interface Publisher {
-  /** Loads TLS files and starts connecting in the background; resolves without waiting for the broker. */
-  start(): Promise<void>;
-  /**
-   * Stops publishing, waits up to `drainMs` (default 2000) for in-flight PUBACKs, publishes the retained
-   * "offline" status and disconnects. Unacknowledged messages stay in the queue for the next start.
-   */
-  stop(options?: { readonly drainMs?: number }): Promise<void>;
-  metrics(): PublisherMetrics;
-  onState(listener: PublisherStateListener): () => void;
-}
+export type { Publisher, PublisherMetrics, PublisherState, PublisherStateListener } from './publisher.ts';
 
 export function createPublisher(options: PublisherOptions, queue: MessageQueue, log: Logger): Publisher {
   return new MqttPublisher(resolveOptions(options), queue, log.child({ component: 'mqtt' }));
-}
-
-/** Everything that belongs to one connection and dies with it. */
-interface Session {
-  readonly client: MqttClient;
-  /** Between CONNACK and the end of the connection. */
-  active: boolean;
-  /** Active and the online status is out: queue messages may flow. */
-  ready: boolean;
-  /** The end of this connection has been handled (reconnect scheduled); guards against a second time. */
-  closed: boolean;
-  connectedAt: number;
-  window: number;
-  /**
-   * Messages appended after this connection was made (seq ≥ the queue's nextSeq at connect) go out on
-   * the live lane, ahead of the backlog lane (everything older, flagged historical), so live data keeps
-   * flowing while an outage's backlog drains. Each lane is in seq order: per-topic order holds within
-   * live data and within backlog (docs/delivery.md).
-   */
-  live: QueueLane;
-  backlog: QueueLane;
-  /** A timer that resumes the backlog when the replay rate cap allows. */
-  replayTimer: NodeJS.Timeout | undefined;
-  /** seq → when it was published; insertion order = oldest first, which the timeout check relies on. */
-  readonly inflight: Map<number, number>;
-  /** One timer per connection checks the oldest in-flight publish against publishTimeoutMs. */
-  timeoutTimer: NodeJS.Timeout | undefined;
-  pumping: boolean;
-  pumpAgain: boolean;
-  /** The socket is corked until the end of this event-loop turn (see #publish). */
-  corked: boolean;
 }
 
 const QUEUE_RETRY_MS = 1000;
@@ -112,6 +50,10 @@ class MqttPublisher implements Publisher {
   readonly #acks: AckBatcher;
   readonly #backoff: Backoff;
   readonly #limiter: ReplayLimiter | undefined;
+  readonly #boundary = new BacklogBoundary();
+  readonly #rejections: RejectionReporter;
+  /** The broker URL as printed: a password in it (embedders may pass one) is masked. */
+  readonly #broker: string;
   readonly #listeners = new Set<PublisherStateListener>();
   readonly #counters = { published: 0, acknowledged: 0, resent: 0, replayed: 0, rejected: 0, reconnects: 0 };
   #tls: MqttTlsOptions | undefined;
@@ -135,6 +77,8 @@ class MqttPublisher implements Publisher {
     this.#backoff = new Backoff(options.reconnect);
     this.#limiter =
       options.replayRatePerSecond === undefined ? undefined : new ReplayLimiter(options.replayRatePerSecond);
+    this.#rejections = new RejectionReporter(log, options.rejectionLogIntervalMs, options.rejectionTimers);
+    this.#broker = redactUrls(options.url);
   }
 
   async start(): Promise<void> {
@@ -144,19 +88,20 @@ class MqttPublisher implements Publisher {
       this.#tls = await loadTls(tls);
       if (tls.insecureSkipVerify === true) {
         this.#log.warn(
-          { url: this.#options.url },
+          { url: this.#broker },
           'INSECURE: mqtt.tls.insecureSkipVerify is set; the broker certificate is NOT verified and anyone on the network path can impersonate the broker',
         );
       }
     }
     this.#running = true;
+    this.#boundary.started(this.#queue.stats().nextSeq);
     this.#unsubscribe = this.#queue.onAppend(() => {
       const session = this.#session;
       if (session?.ready === true) void this.#pump(session);
     });
     this.#log.info(
       {
-        url: this.#options.url,
+        url: this.#broker,
         clientId: this.#options.clientId,
         protocolVersion: this.#options.protocolVersion,
       },
@@ -191,6 +136,7 @@ class MqttPublisher implements Publisher {
     }
     await this.#acks.flush();
     this.#acks.cancel();
+    this.#rejections.close();
     this.#emit('stopped');
     this.#log.info(this.#counters, 'MQTT publisher stopped');
   }
@@ -214,54 +160,15 @@ class MqttPublisher implements Publisher {
 
   #connect(): void {
     const o = this.#options;
-    const clientOptions: IClientOptions = {
-      clientId: o.clientId,
-      protocolVersion: o.protocolVersion,
-      // The queue is the session store (header): nothing to resume on the broker side.
-      clean: true,
-      keepalive: o.keepaliveSeconds,
-      reconnectPeriod: 0,
-      connectTimeout: o.connectTimeoutMs,
-      // MQTT.js formats a debug line (or three) per publish even when nobody listens: ~10% of its CPU per
-      // message. Its own debug output stays available with DEBUG=mqttjs*.
-      ...(process.env.DEBUG?.includes('mqttjs') === true ? {} : { log: () => {} }),
-      queueQoSZero: false,
-      ...this.#tls,
-    };
-    if (o.username !== undefined) clientOptions.username = o.username;
-    if (o.password !== undefined) clientOptions.password = o.password;
-    if (o.statusTopic !== undefined) {
-      clientOptions.will = {
-        topic: o.statusTopic,
-        payload: statusPayload('offline', o.gatewayId, o.bootId, Date.now()),
-        qos: 1,
-        retain: true,
-      };
-    }
     this.#emit('connecting');
-    const client = mqtt.connect(o.url, clientOptions);
-    const session: Session = {
-      client,
-      active: false,
-      ready: false,
-      closed: false,
-      connectedAt: 0,
-      window: o.inflight,
-      live: new QueueLane(0),
-      backlog: new QueueLane(0, 0),
-      replayTimer: undefined,
-      inflight: new Map(),
-      timeoutTimer: undefined,
-      pumping: false,
-      pumpAgain: false,
-      corked: false,
-    };
+    const client = mqtt.connect(o.url, mqttClientOptions(o, this.#tls));
+    const session = newSession(client, o.inflight);
     this.#session = session;
     client.on('connect', (connack) => void this.#onConnect(session, connack));
     client.on('error', (error) => this.#setError(describeConnectError(error, this.#errorContext())));
     client.on('disconnect', (packet) => {
       const reason = packet.reasonCode ?? 0;
-      this.#setError(`MQTT broker ${o.url} disconnected this gateway (reason code ${reason})`);
+      this.#setError(`MQTT broker ${this.#broker} disconnected this gateway (reason code ${reason})`);
     });
     client.on('close', () => this.#onClose(session));
   }
@@ -278,7 +185,7 @@ class MqttPublisher implements Publisher {
     this.#backoff.reset();
     this.#lastError = undefined;
     this.#lastLoggedError = undefined;
-    this.#log.info({ url: this.#options.url, window: session.window }, 'connected to MQTT broker');
+    this.#log.info({ url: this.#broker, window: session.window }, 'connected to MQTT broker');
     this.#emit('connected');
     // PUBACKed seqs whose queue ack is still pending would otherwise be read and sent once more.
     await this.#acks.flush();
@@ -293,7 +200,7 @@ class MqttPublisher implements Publisher {
       }
     }
     if (!session.active) return;
-    const boundary = this.#queue.stats().nextSeq;
+    const boundary = this.#boundary.connected(this.#queue.stats().nextSeq);
     session.live = new QueueLane(boundary - 1);
     session.backlog = new QueueLane(0, boundary);
     session.ready = true;
@@ -306,9 +213,10 @@ class MqttPublisher implements Publisher {
     const wasActive = session.active;
     this.#endSession(session, undefined);
     if (this.#session !== session || !this.#running) return;
+    this.#boundary.wentDown();
     if (wasActive) {
       this.#log.warn(
-        { url: this.#options.url, error: this.#lastError },
+        { url: this.#broker, error: this.#lastError },
         'connection to MQTT broker lost; unacknowledged messages will be resent',
       );
     }
@@ -409,7 +317,7 @@ class MqttPublisher implements Publisher {
             properties: { userProperties: this.#stamper.userProperties(seq, historical) },
           }
         : { qos: message.qos, retain: message.retain };
-    this.#corkUntilEndOfTurn(session);
+    corkUntilEndOfTurn(session);
     session.client.publish(message.topic, payload, publishOptions, (error) => {
       // Callbacks of a connection we already gave up on are ignored: the queue still has the message.
       if (!session.active || !session.inflight.has(seq)) return;
@@ -418,39 +326,18 @@ class MqttPublisher implements Publisher {
         if (!isPermanentRejection(code)) {
           return this.#endSession(
             session,
-            `MQTT broker ${this.#options.url} refused seq ${seq}: ${error.message}`,
+            `MQTT broker ${this.#broker} refused seq ${seq}: ${error.message}`,
           );
         }
         this.#counters.rejected++;
-        this.#log.error(
-          { topic: message.topic, seq, reasonCode: code },
-          'broker rejected message for good (%s); dropping it',
-          error.message,
-        );
+        const reason = error.message.replace(/^Publish error: /, '');
+        this.#rejections.report({ topic: message.topic, seq, reasonCode: code as number, reason });
       } else {
         this.#counters.acknowledged++;
       }
       session.inflight.delete(seq);
       this.#acks.add(seq);
       void this.#pump(session);
-    });
-  }
-
-  /**
-   * Holds this turn's PUBLISH packets in the socket until the event loop's check phase, then writes them
-   * with one writev. Messages arrive one poll reply at a time, and MQTT.js writes each packet on its own
-   * (its cork lasts one tick): on loopback and LAN every write is a syscall that costs as much as
-   * encoding several packets. Added latency: at most the rest of the current loop turn.
-   */
-  #corkUntilEndOfTurn(session: Session): void {
-    if (session.corked) return;
-    const stream = session.client.stream;
-    if (typeof stream?.cork !== 'function') return;
-    stream.cork();
-    session.corked = true;
-    setImmediate(() => {
-      session.corked = false;
-      stream.uncork();
     });
   }
 
@@ -463,7 +350,7 @@ class MqttPublisher implements Publisher {
           if (Date.now() - sentAt >= timeoutMs) {
             this.#endSession(
               session,
-              `no PUBACK from MQTT broker ${this.#options.url} within ${timeoutMs} ms (seq ${seq}); reconnecting`,
+              `no PUBACK from MQTT broker ${this.#broker} within ${timeoutMs} ms (seq ${seq}); reconnecting`,
             );
           }
           break; // only the oldest matters: later ones were published after it
@@ -477,38 +364,21 @@ class MqttPublisher implements Publisher {
 
   #publishStatus(session: Session, state: 'online' | 'offline', timeoutMs: number): Promise<void> {
     const o = this.#options;
-    const topic = o.statusTopic!;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(new StatusTimeout(`no PUBACK for the ${state} status on ${topic} within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      session.client.publish(
-        topic,
-        statusPayload(
-          state,
-          o.gatewayId,
-          o.bootId,
-          Date.now(),
-          state === 'online' ? this.#queue.stats().unstoredSeqs : undefined,
-        ),
-        { qos: 1, retain: true },
-        (error) => {
-          clearTimeout(timer);
-          if (error !== undefined && error !== null) reject(error);
-          else resolve();
-        },
-      );
-    });
+    const unstored = state === 'online' ? this.#queue.stats().unstoredSeqs : undefined;
+    const payload = statusPayload(state, o.gatewayId, o.bootId, Date.now(), unstored);
+    return publishStatus(session.client, o.statusTopic!, state, payload, timeoutMs);
   }
 
   #errorContext() {
-    return { url: this.#options.url, hasClientCert: this.#tls?.cert !== undefined };
+    return { url: this.#broker, hasClientCert: this.#tls?.cert !== undefined };
   }
 
-  /** Logs a problem once per change, not once per retry (a broker down for an hour is one log line). */
-  #setError(message: string): void {
+  /**
+   * Logs a problem once per change, not once per retry (a broker down for an hour is one log line). The
+   * text may quote a library's error, which may quote the URL: masked like every printed URL.
+   */
+  #setError(problem: string): void {
+    const message = redactUrls(problem);
     this.#lastError = message;
     if (message === this.#lastLoggedError) {
       this.#log.debug(message);
@@ -527,21 +397,6 @@ class MqttPublisher implements Publisher {
       }
     }
   }
-}
-
-class StatusTimeout extends Error {}
-
-function endClient(client: MqttClient, force: boolean, timeoutMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      client.end(true);
-      resolve();
-    }, timeoutMs);
-    client.end(force, () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 function sleep(ms: number): Promise<void> {

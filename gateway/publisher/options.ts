@@ -3,6 +3,8 @@
  * Defaults are applied once in `resolveOptions`, so the hot path never looks at `undefined`.
  */
 import type { BackoffOptions } from '../backoff.ts';
+import { DEFAULT_DROP_LOG_INTERVAL_MS } from '../queue/options.ts';
+import type { ReporterTimers } from './rejection-reporter.ts';
 
 export interface PublisherTlsOptions {
   /**
@@ -52,6 +54,13 @@ export interface PublisherOptions {
   readonly connectTimeoutMs?: number | undefined;
   /** How long PUBACKs are collected before one queue.ack call. Default 5. */
   readonly ackBatchMs?: number | undefined;
+  /**
+   * Messages the broker refuses for good are logged once per burst per topic: the first at once, the
+   * rest counted over this interval. Default: the queue's drop-log interval (10 s).
+   */
+  readonly rejectionLogIntervalMs?: number | undefined;
+  /** Timers of that report (tests pass a manual clock). Default: Node's. */
+  readonly rejectionTimers?: ReporterTimers | undefined;
 }
 
 export interface ResolvedOptions extends PublisherOptions {
@@ -61,6 +70,7 @@ export interface ResolvedOptions extends PublisherOptions {
   readonly publishTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly ackBatchMs: number;
+  readonly rejectionLogIntervalMs: number;
 }
 
 export function resolveOptions(options: PublisherOptions): ResolvedOptions {
@@ -72,5 +82,6 @@ export function resolveOptions(options: PublisherOptions): ResolvedOptions {
     publishTimeoutMs: options.publishTimeoutMs ?? 10_000,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     ackBatchMs: options.ackBatchMs ?? 5,
+    rejectionLogIntervalMs: options.rejectionLogIntervalMs ?? DEFAULT_DROP_LOG_INTERVAL_MS,
   };
 }

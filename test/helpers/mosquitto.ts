@@ -4,6 +4,7 @@
  *
  *   const broker = await startMosquitto();                       // plain mqtt://
  *   const tls = await startMosquitto({ tls: { certs, requireClientCert: true } });  // mqtts://, mTLS
+ *   const acl = await startMosquitto({ acl: ['topic readwrite ok/#', 'topic read #'] });  // acl_file
  *   await broker.restart();  // graceful stop + start on the same port
  *   await broker.kill();     // SIGKILL, for crash tests
  *   afterAll(() => stopAll(brokers));
@@ -18,6 +19,10 @@
  *   not yet delivered survive the restart. Without it such messages vanish inside the broker and the
  *   subscriber would have to be subscribed again before the publisher resends, which cannot be ordered.
  *   `kill()` (SIGKILL) skips the save, so use it only where loss inside the broker is acceptable.
+ * - `acl`: the lines of an ACL file (`acl_file`) for anonymous clients (every test client is anonymous):
+ *   Mosquitto then refuses a publish to any other topic (MQTT 5: negative PUBACK 0x87; MQTT 3.1.1:
+ *   acknowledged and silently dropped, the protocol has no way to say no) and delivers nothing from a
+ *   topic a subscriber may not read.
  * - `user root`: run as root, Mosquitto would otherwise switch to the `mosquitto` user and fail to read
  *   the key files and the persistence dir in our temp dir.
  */
@@ -46,6 +51,8 @@ export interface MosquittoOptions {
   readonly persistence?: boolean;
   /** Mosquitto's `max_inflight_messages` (also the Receive Maximum it announces). Default 0 = unlimited. */
   readonly maxInflightMessages?: number;
+  /** ACL file lines (`topic read|write|readwrite <filter>`, see the header). Default: no ACL, all allowed. */
+  readonly acl?: readonly string[];
   /** Extra lines appended to the generated mosquitto.conf. */
   readonly extraConfig?: readonly string[];
 }
@@ -74,6 +81,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   const port = options.port ?? (await freePort());
   const dir = await mkdtemp(join(tmpdir(), 'fieldbridge-mosquitto-'));
   const confPath = join(dir, 'mosquitto.conf');
+  if (options.acl !== undefined) await writeFile(join(dir, 'acl'), `${options.acl.join('\n')}\n`);
   await writeFile(confPath, mosquittoConfig(options, port, dir));
   const url = `${options.tls === undefined ? 'mqtt' : 'mqtts'}://127.0.0.1:${port}`;
 
@@ -161,6 +169,7 @@ function mosquittoConfig(options: MosquittoOptions, port: number, dir: string): 
     lines.push(`cafile ${tls.certs.ca.cert}`, `certfile ${server.cert}`, `keyfile ${server.key}`);
     if (tls.requireClientCert === true) lines.push('require_certificate true');
   }
+  if (options.acl !== undefined) lines.push(`acl_file ${dir}/acl`);
   lines.push(...(options.extraConfig ?? []));
   return `${lines.join('\n')}\n`;
 }
