@@ -123,6 +123,13 @@ export const QueueSchema = Type.Object(
           'Group-commit window in ms. Default 0: write as soon as the writer is free; appends arriving during a write join the next batch.',
       }),
     ),
+    maxPendingBytes: Type.Optional(
+      Type.Integer({
+        minimum: 65536,
+        description:
+          "Bound on messages accepted and not yet written (stored size + 256 bytes each), i.e. the memory a stalled disk can cost. Beyond it a poll's messages are refused, counted as not queued (back_pressure). Default 32 MiB (33554432).",
+      }),
+    ),
     replayRatePerSecond: Type.Optional(
       Type.Integer({
         minimum: 1,

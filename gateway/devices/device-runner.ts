@@ -37,6 +37,7 @@ export interface DeviceStatus {
   readonly lastError: string | undefined;
   readonly polls: number;
   readonly published: number;
+  /** Messages the queue did not take (lost): /metrics `fieldbridge_device_not_queued_total`. */
   readonly enqueueErrors: number;
   /** Every tag's name, in mapping order. */
   readonly tagNames: readonly string[];
@@ -109,10 +110,11 @@ export class DeviceRunner {
       if (changed.length === 0) return;
       const messages = batch ? [builder.batch(changed, index, ts)] : builder.perTag(changed, index);
       this.#published += messages.length;
-      queue.append(messages).catch((error: unknown) => {
-        // The queue logs and reports degraded itself (disk full); count here so /metrics shows the loss.
+      // Not awaited: a poll never waits for the disk. When the queue cannot take the messages (disk full,
+      // or back-pressure once queue.maxPendingBytes are waiting to be written) they are lost, their seqs
+      // skipped; the queue counts them by reason and logs once per burst (docs/queue.md, "Bounds").
+      queue.append(messages).catch(() => {
         this.#enqueueErrors += messages.length;
-        this.#log.debug({ err: error }, 'could not queue %d messages', messages.length);
       });
     };
     await instance.driver.start();

@@ -24,6 +24,8 @@ export interface ApiDevice {
   readonly lastError: string | null;
   readonly polls: number;
   readonly published: number;
+  /** Messages of this device the queue did not take (disk full, back-pressure). */
+  readonly notQueued: number;
   readonly failedPollPercent: number;
   readonly tags: readonly ApiTag[];
 }
@@ -51,6 +53,18 @@ export interface ApiStatus {
     readonly oldestAgeSeconds: number | null;
     readonly dropped: number;
     readonly degraded: boolean;
+    /** Not stored, by reason: each a lost message whose seq is skipped (docs/delivery.md). */
+    readonly notQueued: { readonly writeFailed: number; readonly backPressure: number };
+    readonly pendingBytes: number;
+    /** Seqs a killed previous process reserved and did not store (not loss: docs/delivery.md). */
+    readonly unstoredSeqs: { readonly from: number; readonly to: number } | null;
+    /** Damage the open found in the store: where the copy is kept and what was lost. */
+    readonly storeDamage: {
+      readonly movedTo: string | null;
+      readonly walCopy: string | null;
+      readonly lostMessages: number;
+      readonly lossKnown: boolean;
+    } | null;
   };
   readonly devices: readonly ApiDevice[];
 }
@@ -87,6 +101,19 @@ export function apiStatus(status: GatewayStatus, health: PollHealth, ctx: ApiSta
       oldestAgeSeconds: q.oldestEnqueuedAt === undefined ? null : (ctx.now - q.oldestEnqueuedAt) / 1000,
       dropped: q.dropped,
       degraded: q.degraded,
+      notQueued: { writeFailed: q.notQueued.write_failed, backPressure: q.notQueued.back_pressure },
+      pendingBytes: q.pendingBytes,
+      unstoredSeqs:
+        q.unstoredSeqs === undefined ? null : { from: q.unstoredSeqs.from, to: q.unstoredSeqs.to },
+      storeDamage:
+        q.storeDamage === undefined
+          ? null
+          : {
+              movedTo: q.storeDamage.movedTo ?? null,
+              walCopy: q.storeDamage.walCopy ?? null,
+              lostMessages: q.storeDamage.lostMessages,
+              lossKnown: q.storeDamage.lossKnown,
+            },
     },
     devices: status.devices.map((d) => ({
       name: d.name,
@@ -95,6 +122,7 @@ export function apiStatus(status: GatewayStatus, health: PollHealth, ctx: ApiSta
       lastError: d.lastError ?? null,
       polls: d.polls,
       published: d.published,
+      notQueued: d.enqueueErrors,
       failedPollPercent: Math.round(health.failedFraction(d.name) * 100),
       tags: d.tagNames.map((name, i): ApiTag => {
         const t = d.tags[i];

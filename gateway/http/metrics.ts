@@ -137,6 +137,35 @@ export class GatewayMetrics {
     );
     total('fieldbridge_mqtt_reconnects_total', 'Successful reconnections.', (s) => s.publisher.reconnects);
     total('fieldbridge_queue_dropped_total', 'Messages dropped by the queue bounds.', (s) => s.queue.dropped);
+    labelledCounter(
+      'fieldbridge_queue_not_queued_total',
+      'Messages the queue did not store (lost, their seqs skipped), by reason: write_failed (disk full, I/O error), back_pressure (writes too far behind).',
+      'reason',
+      registers,
+      () => Object.entries(status().queue.notQueued),
+    );
+    labelledCounter(
+      'fieldbridge_device_not_queued_total',
+      'Messages of a device that the queue did not take, whatever the reason.',
+      'device',
+      registers,
+      () => status().devices.map((d) => [d.name, d.enqueueErrors] as const),
+    );
+    queueGauge(
+      'fieldbridge_queue_pending_bytes',
+      'Bytes accepted and not yet written (bounded by queue.maxPendingBytes).',
+      (q) => q.pendingBytes,
+    );
+    total(
+      'fieldbridge_queue_store_damaged_total',
+      '1 when the queue store was found damaged at this start (moved aside and salvaged, or messages missing).',
+      (s) => (s.queue.storeDamage === undefined ? 0 : 1),
+    );
+    total(
+      'fieldbridge_queue_store_lost_total',
+      'Messages stored at the last clean stop that the open of a damaged store did not find (lost).',
+      (s) => s.queue.storeDamage?.lostMessages ?? 0,
+    );
     new Gauge({
       name: 'fieldbridge_event_loop_lag_seconds',
       help: 'Event loop delay since the previous scrape (mean, p99, max).',
@@ -193,6 +222,31 @@ function monotonicCounter(name: string, help: string, registers: Registry[], rea
       // The source only grows while the process lives; guard anyway so a reset never throws.
       if (value > seen) this.inc(value - seen);
       seen = Math.max(seen, value);
+    },
+  });
+}
+
+/** Like monotonicCounter, one child per label value (reasons, devices). */
+function labelledCounter(
+  name: string,
+  help: string,
+  label: string,
+  registers: Registry[],
+  read: () => Iterable<readonly [string, number]>,
+): Counter {
+  const seen = new Map<string, number>();
+  return new Counter({
+    name,
+    help,
+    labelNames: [label],
+    registers,
+    collect() {
+      for (const [value, count] of read()) {
+        const before = seen.get(value) ?? 0;
+        // Every known label value is exported, 0 included, so an alert can watch it before the first loss.
+        this.inc({ [label]: value }, Math.max(0, count - before));
+        seen.set(value, Math.max(before, count));
+      }
     },
   });
 }

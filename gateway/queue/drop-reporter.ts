@@ -1,9 +1,6 @@
-/**
- * Logs dropped messages once per burst instead of once per append: a full queue drops on every group
- * commit, and a warning per 5 ms batch would flood the journal. The first drop of a burst is logged at
- * once; drops within the next `intervalMs` are summed and logged together when the interval ends.
- */
+/** Logs messages dropped by the queue's bounds once per burst (burst-counter.ts), with the count. */
 import type { Logger } from '../log.ts';
+import { BurstCounter } from './burst-counter.ts';
 import { formatBound, formatCount } from './format.ts';
 
 export type DropReason = 'bytes' | 'age';
@@ -14,52 +11,33 @@ export interface DropBounds {
 }
 
 export class DropReporter {
-  readonly #log: Logger;
-  readonly #bounds: DropBounds;
-  readonly #intervalMs: number;
-  readonly #pending: Record<DropReason, number> = { bytes: 0, age: 0 };
-  #timer: NodeJS.Timeout | undefined;
+  readonly #burst: BurstCounter<DropReason>;
 
   constructor(log: Logger, bounds: DropBounds, intervalMs: number) {
-    this.#log = log;
-    this.#bounds = bounds;
-    this.#intervalMs = intervalMs;
+    this.#burst = new BurstCounter<DropReason>(intervalMs, (counts) => {
+      const bytes = counts.get('bytes') ?? 0;
+      const age = counts.get('age') ?? 0;
+      if (bytes > 0) {
+        log.warn(
+          { dropped: bytes, maxBytes: bounds.maxBytes },
+          `queue full: dropped ${formatCount(bytes)} oldest messages (bound ${formatBound(bounds.maxBytes)})`,
+        );
+      }
+      if (age > 0) {
+        log.warn(
+          { dropped: age, maxAgeSeconds: bounds.maxAgeSeconds },
+          `queue age bound: dropped ${formatCount(age)} messages older than ${formatCount(bounds.maxAgeSeconds ?? 0)} s`,
+        );
+      }
+    });
   }
 
   report(reason: DropReason, count: number): void {
-    if (count <= 0) return;
-    this.#pending[reason] += count;
-    if (this.#timer !== undefined) return;
-    this.#flush();
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#flush();
-    }, this.#intervalMs);
-    this.#timer.unref();
+    this.#burst.add(reason, count);
   }
 
   /** Logs what is pending now (used on close so the tail of a burst is not lost). */
   close(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#flush();
-  }
-
-  #flush(): void {
-    const { bytes, age } = this.#pending;
-    if (bytes > 0) {
-      this.#log.warn(
-        { dropped: bytes, maxBytes: this.#bounds.maxBytes },
-        `queue full: dropped ${formatCount(bytes)} oldest messages (bound ${formatBound(this.#bounds.maxBytes)})`,
-      );
-    }
-    if (age > 0) {
-      this.#log.warn(
-        { dropped: age, maxAgeSeconds: this.#bounds.maxAgeSeconds },
-        `queue age bound: dropped ${formatCount(age)} messages older than ${formatCount(this.#bounds.maxAgeSeconds ?? 0)} s`,
-      );
-    }
-    this.#pending.bytes = 0;
-    this.#pending.age = 0;
+    this.#burst.close();
   }
 }

@@ -22,5 +22,6 @@ export function createQueue(config: QueueConfig, stateDir: string, log: Logger):
     dir: resolve(config.dir ?? join(stateDir, 'queue')),
     sync: config.sync,
     flushIntervalMs: config.flushIntervalMs,
+    maxPendingBytes: config.maxPendingBytes,
   });
 }

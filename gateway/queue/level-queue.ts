@@ -3,12 +3,7 @@
  *
  * Group commit: each batch is written as soon as the writer is free (`flushIntervalMs` 0, the default),
  * and appends arriving while a write is in flight form the next batch; a window > 0 also waits that long
- * for more. Each `append` resolves once its batch is written. Durability bound (also in docs/queue.md):
- * - sync false (default): LevelDB writes the batch to its log with write(2) before the batch call returns,
- *   so the data is in the OS page cache. A killed process (SIGKILL, OOM, crash) loses nothing that
- *   `append` resolved; a power loss or kernel panic can lose the last batches not yet written back.
- * - sync true: every batch is fsynced before `append` resolves; nothing acknowledged to the producer is
- *   lost even on power loss, at the cost of one fsync per batch (group commit amortises it).
+ * for more. Each `append` resolves once its batch is written (what that survives: docs/queue.md).
  *
  * Counters (depth, bytes, oldest) and the stored size of every message (stored-sizes.ts) live in memory,
  * initialised by one scan at open, so acks and the byte bound delete without reading values back. The
@@ -22,35 +17,41 @@
  * names), and a message that was published before a crash took its unwritten batch was lost by no one:
  * the broker has it. `append` still resolves only once the batch is written.
  *
- * Seqs are reserved durably before they can be published (`m:reserved`, fsynced, a block at a time): a
- * message published before its batch was written, then lost with the process, must not leave its seq free
- * for the next process. A clean close gives the unused part of the block back; after a crash the next
- * process starts above the reservation and reports the range it skips (docs/delivery.md).
+ * Seqs are reserved durably before they can be published (the seq ledger, seq-ledger.ts: a file outside
+ * LevelDB, fsynced, a block at a time): a message published before its batch was written, then lost with
+ * the process, must not leave its seq free for the next process. A clean close gives the unused part of
+ * the block back and records what is stored; after a crash the next process starts above the reservation
+ * and reports the range it skips (docs/delivery.md). Opening, damage and salvage: store-recovery.ts.
+ *
+ * Memory is bounded while a write stalls: appends beyond `maxPendingBytes` of unwritten messages are
+ * refused (back-pressure), and like a failed write they are counted as not queued (not-queued.ts).
+ * The durability contract, once for the whole project: docs/queue.md, "Durability".
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Level } from 'level';
 import { AppendListeners } from './append-listeners.ts';
-import { isCorruption, moveAside } from './corrupt-store.ts';
 import { DropReporter } from './drop-reporter.ts';
-import { closedError, QueueError } from './errors.ts';
-import { formatBytes, formatCount } from './format.ts';
+import { closedError, describeError, QueueError } from './errors.ts';
+import { formatBound, formatBytes, formatCount } from './format.ts';
+import { NotQueued } from './not-queued.ts';
 import { type CommonQueueOptions, DEFAULT_DROP_LOG_INTERVAL_MS, DEFAULT_MAX_BYTES } from './options.ts';
-import { queueInUseError, removeOwner, writeOwner } from './owner-file.ts';
+import { removeOwner, writeOwner } from './owner-file.ts';
 import type { MessageQueue, OutgoingMessage, QueuedMessage, QueueStats } from './queue.ts';
 import {
   decodeValue,
   encodeValue,
   enqueuedAtOf,
   MESSAGE_KEY_END,
-  MESSAGE_KEY_START,
   messageKey,
   messageOfRecord,
   seqOfKey,
 } from './record-codec.ts';
+import { storedRanges, writeLedger } from './seq-ledger.ts';
+import { type BatchOp, type Db, ENCODING, HIGH_WATER_KEY, seqValue } from './store-keys.ts';
+import { openStore, type StoreDamage } from './store-recovery.ts';
+import { quarantineOps } from './store-scan.ts';
 import { StoredSizes } from './stored-sizes.ts';
 import { TailCache } from './tail-cache.ts';
-import { WalGuard } from './wal-guard.ts';
 
 export interface LevelQueueOptions extends CommonQueueOptions {
   /** The LevelDB directory (created if missing). */
@@ -66,32 +67,34 @@ export interface LevelQueueOptions extends CommonQueueOptions {
   readonly tailCacheBytes?: number | undefined;
   /** A pending batch this big is written without waiting for the window. Default 4 MiB. */
   readonly maxBatchBytes?: number | undefined;
+  /**
+   * Bound on the messages accepted and not yet written (stored size plus PENDING_OVERHEAD_BYTES each):
+   * beyond it appends are refused (back-pressure), counted as not queued. Default 32 MiB.
+   */
+  readonly maxPendingBytes?: number | undefined;
 }
-
-type Db = Level<Buffer, Buffer>;
-type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
 interface PendingAppend {
   readonly seqs: number[];
   /** One put per seq, in the same order. */
   readonly puts: { type: 'put'; key: Buffer; value: Buffer }[];
   readonly bytes: number;
+  /** What it counts against maxPendingBytes until its batch is written. */
+  readonly cost: number;
   readonly enqueuedAt: number;
   readonly resolve: (seqs: number[]) => void;
   readonly reject: (err: unknown) => void;
 }
 
-/** Holds the seq high-water mark, so seqs are never reused even after the queue was emptied. */
-const HIGH_WATER_KEY = Buffer.from('m:highWater');
-/** The highest seq this or an earlier process may have handed out (published) without writing it. */
-const RESERVED_KEY = Buffer.from('m:reserved');
 /** Seqs reserved per fsynced write; a new block is taken when half of the current one is used. */
 export const SEQ_RESERVATION_BLOCK = 16_384;
-/** Undecodable records are moved here (kept for inspection, never published, not counted). */
-const QUARANTINE_PREFIX = 'x:';
-const SCAN_CHUNK = 1000;
-const ENCODING = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
 export const DEFAULT_TAIL_CACHE_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_PENDING_BYTES = 32 * 1024 * 1024;
+/**
+ * Memory an unwritten message takes beyond its stored bytes (its pending put, key buffer and tail entry;
+ * measured in level-queue-back-pressure.test.ts), so the bound follows memory for small messages too.
+ */
+export const PENDING_OVERHEAD_BYTES = 256;
 
 export class LevelQueue implements MessageQueue {
   readonly #dir: string;
@@ -99,17 +102,21 @@ export class LevelQueue implements MessageQueue {
   readonly #sync: boolean;
   readonly #flushIntervalMs: number;
   readonly #maxBatchBytes: number;
+  readonly #maxPendingBytes: number;
   readonly #maxBytes: number;
   readonly #maxAgeMs: number | undefined;
   readonly #now: () => number;
   readonly #listeners: AppendListeners;
   readonly #drops: DropReporter;
+  readonly #notQueued: NotQueued;
   #db: Db | undefined;
   #state: 'closed' | 'opening' | 'open' | 'closing' = 'closed';
   /** Serialises every write so counters and disk agree; never rejects (links catch their own errors). */
   #chain: Promise<void> = Promise.resolve();
   #pending: PendingAppend[] = [];
   #pendingBytes = 0;
+  /** Accepted and not yet written (pending or in the write in flight), as counted by maxPendingBytes. */
+  #unwrittenBytes = 0;
   #flushTimer: NodeJS.Timeout | undefined;
   /** The batch write waiting in the chain, if any: new appends join it rather than queue another. */
   #flushQueued: Promise<void> | undefined;
@@ -127,6 +134,8 @@ export class LevelQueue implements MessageQueue {
   #reserving: Promise<void> | undefined;
   /** Seqs the previous process reserved but never stored (it stopped without closing), if any. */
   #unstored: { from: number; to: number } | undefined;
+  /** What the open found wrong with the store, if anything. */
+  #damage: StoreDamage | undefined;
 
   constructor(options: LevelQueueOptions) {
     this.#dir = options.dir;
@@ -134,6 +143,7 @@ export class LevelQueue implements MessageQueue {
     this.#sync = options.sync ?? false;
     this.#flushIntervalMs = options.flushIntervalMs ?? 0;
     this.#maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024;
+    this.#maxPendingBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
     this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.#maxAgeMs = options.maxAgeSeconds === undefined ? undefined : options.maxAgeSeconds * 1000;
     this.#now = options.now ?? Date.now;
@@ -144,6 +154,11 @@ export class LevelQueue implements MessageQueue {
       { maxBytes: this.#maxBytes, maxAgeSeconds: options.maxAgeSeconds },
       options.dropLogIntervalMs ?? DEFAULT_DROP_LOG_INTERVAL_MS,
     );
+    this.#notQueued = new NotQueued(
+      this.#log,
+      this.#maxPendingBytes,
+      options.dropLogIntervalMs ?? DEFAULT_DROP_LOG_INTERVAL_MS,
+    );
   }
 
   async open(): Promise<void> {
@@ -151,7 +166,7 @@ export class LevelQueue implements MessageQueue {
     this.#state = 'opening';
     try {
       await mkdir(dirname(this.#dir), { recursive: true });
-      this.#db = await this.#openStore();
+      await this.#openStore();
       await this.#reserve();
       await writeOwner(this.#dir);
     } catch (err) {
@@ -185,6 +200,10 @@ export class LevelQueue implements MessageQueue {
     } catch (err) {
       return Promise.reject(err);
     }
+    const cost = values.reduce((sum, value) => sum + KEY_BYTES + value.length + PENDING_OVERHEAD_BYTES, 0);
+    if (this.#unwrittenBytes > 0 && this.#unwrittenBytes + cost > this.#maxPendingBytes) {
+      return this.#refuse(messages.length);
+    }
     // Seqs are taken synchronously, in call order: concurrent appends keep their order on disk.
     const seqs: number[] = [];
     const puts: PendingAppend['puts'] = [];
@@ -200,12 +219,13 @@ export class LevelQueue implements MessageQueue {
       // Readable at once (write-behind, see the header); the write below makes it durable.
       this.#tail.add(messageOfRecord(seq, value, messages[i]!, enqueuedAt), size);
     }
+    this.#unwrittenBytes += cost;
     const done = new Promise<number[]>((resolve, reject) => {
-      this.#pending.push({ seqs, puts, bytes, enqueuedAt, resolve, reject });
+      this.#pending.push({ seqs, puts, bytes, cost, enqueuedAt, resolve, reject });
       this.#pendingBytes += bytes;
       this.#scheduleFlush();
     });
-    if (this.#nextSeq - 1 > this.#reservedUpTo - SEQ_RESERVATION_BLOCK / 2) void this.#reserveAhead();
+    this.#reserveIfDue();
     // With the tail off (or already evicted) readers must wait for the write; beyond the reservation for
     // the reservation: told after it.
     if (this.#tail.covers(seqs[0]!) && seqs[0]! <= this.#reservedUpTo) this.#listeners.notify();
@@ -231,7 +251,7 @@ export class LevelQueue implements MessageQueue {
       try {
         out.push(decodeValue(seq, value));
       } catch (err) {
-        await this.#serial(() => this.#quarantine([[key, value, err]], true));
+        await this.#serial(() => this.#quarantine([[key, value, err]]));
       }
     }
     return out;
@@ -263,6 +283,9 @@ export class LevelQueue implements MessageQueue {
       degraded: this.#degraded,
       nextSeq: this.#nextSeq,
       unstoredSeqs: this.#unstored,
+      notQueued: this.#notQueued.counts(),
+      pendingBytes: this.#unwrittenBytes,
+      storeDamage: this.#damage,
     };
   }
 
@@ -275,8 +298,9 @@ export class LevelQueue implements MessageQueue {
     await this.#flush().catch(() => undefined);
     await this.#chain;
     await this.#reserving;
-    await this.#releaseReservation();
+    await this.#recordCleanClose();
     this.#drops.close();
+    this.#notQueued.close();
     await removeOwner(this.#dir).catch((err: unknown) =>
       this.#log.warn({ err }, `could not remove the queue's OWNER file in ${this.#dir}`),
     );
@@ -289,88 +313,27 @@ export class LevelQueue implements MessageQueue {
 
   // --- opening -------------------------------------------------------------------------------------
 
-  /** Opens LevelDB and scans it; a corrupt store is moved aside and replaced by an empty one. */
-  async #openStore(): Promise<Db> {
-    const db: Db = new Level<Buffer, Buffer>(this.#dir, ENCODING);
-    const wal = await WalGuard.before(this.#dir, this.#log, this.#now());
-    try {
-      await db.open().catch(async (err: unknown) => {
-        // LevelDB deletes its logs only after a successful recovery: after a failed open they are still in
-        // the store (which is kept, or moved aside whole when corrupt), so the copy is not needed.
-        await wal.discard().catch(() => undefined);
-        throw err;
-      });
-      await wal.after();
-      await this.#scan(db);
-      return db;
-    } catch (err) {
-      await db.close().catch(() => undefined);
-      const cause = (err as { cause?: { code?: string } }).cause;
-      if (cause?.code === 'LEVEL_LOCKED') throw await queueInUseError(this.#dir, cause);
-      if (!isCorruption(err)) {
-        throw new QueueError(
-          'QUEUE_OPEN_FAILED',
-          `queue ${this.#dir}: cannot open the store: ${describe(err)}`,
-          {
-            cause: err,
-          },
-        );
-      }
-      await moveAside(this.#dir, innermost(err), this.#log, this.#now());
-    }
-    const fresh: Db = new Level<Buffer, Buffer>(this.#dir, ENCODING);
-    await fresh.open();
-    // The old high-water mark is in the store that was moved aside. Seqs must still never go back (consumers
-    // drop "duplicates" by seq), so the new store starts above any seq the old one can have used: epoch ms ×
-    // 1000 (no gateway appends 1000 messages per ms for decades), and consumers see the jump as the gap it is.
-    await fresh.put(HIGH_WATER_KEY, seqValue(this.#now() * 1000), ENCODING);
-    await this.#scan(fresh);
-    return fresh;
-  }
-
-  /** One pass over every message: counters, oldest, next seq; undecodable records are quarantined. */
-  async #scan(db: Db): Promise<void> {
-    this.#sizes = new StoredSizes();
-    this.#bytes = 0;
-    this.#oldest = undefined;
-    let lastSeq = 0;
-    const bad: [Buffer, Buffer, unknown][] = [];
-    const iterator = db.iterator({ ...ENCODING, gte: MESSAGE_KEY_START, lt: MESSAGE_KEY_END });
-    try {
-      for (
-        let chunk = await iterator.nextv(SCAN_CHUNK);
-        chunk.length > 0;
-        chunk = await iterator.nextv(SCAN_CHUNK)
-      ) {
-        for (const [key, value] of chunk) {
-          const seq = seqOfKey(key);
-          lastSeq = seq;
-          try {
-            decodeValue(seq, value);
-          } catch (err) {
-            bad.push([key, value, err]);
-            continue;
-          }
-          this.#sizes.add(seq, key.length + value.length);
-          this.#bytes += key.length + value.length;
-          this.#oldest ??= { seq, enqueuedAt: enqueuedAtOf(value) };
-        }
-      }
-    } finally {
-      await iterator.close();
-    }
-    const written = Math.max(lastSeq, await readSeq(db, HIGH_WATER_KEY));
-    const reserved = await readSeq(db, RESERVED_KEY);
-    this.#unstored = reserved > written ? { from: written + 1, to: reserved } : undefined;
-    this.#nextSeq = Math.max(written, reserved) + 1;
-    this.#reservedUpTo = this.#nextSeq - 1;
+  /** Opens (recovering or salvaging a damaged store: store-recovery.ts) and takes over its counters. */
+  async #openStore(): Promise<void> {
+    const opened = await openStore(this.#dir, this.#log, this.#now());
+    const { scan } = opened;
+    this.#sizes = scan.sizes;
+    this.#bytes = scan.bytes;
+    this.#oldest = scan.oldest;
+    this.#nextSeq = opened.nextSeq;
+    this.#reservedUpTo = opened.nextSeq - 1;
+    this.#unstored = opened.unstored;
+    this.#damage = opened.damage;
     // The backlog stays on disk; the tail fills with what is appended from now on.
     this.#tail.reset(this.#nextSeq);
-    this.#db = db;
-    if (bad.length > 0) await this.#quarantine(bad, false);
+    this.#db = opened.db;
   }
 
   // --- seq reservation -----------------------------------------------------------------------------
+
+  #reserveIfDue(): void {
+    if (this.#nextSeq - 1 > this.#reservedUpTo - SEQ_RESERVATION_BLOCK / 2) void this.#reserveAhead();
+  }
 
   /** Reserves a block above what is handed out; one at a time, again if appends ran past half of it. */
   #reserveAhead(): Promise<void> {
@@ -378,7 +341,7 @@ export class LevelQueue implements MessageQueue {
       .catch((err: unknown) => {
         this.#log.error(
           { err },
-          `queue ${this.#dir}: could not reserve seqs (${describe(err)}): messages above ${this.#reservedUpTo} wait until it succeeds`,
+          `queue ${this.#dir}: could not reserve seqs (${describeError(err)}): messages above ${this.#reservedUpTo} wait until it succeeds`,
         );
       })
       .finally(() => {
@@ -393,20 +356,41 @@ export class LevelQueue implements MessageQueue {
   /** Fsynced even without `sync`: after a power loss seqs must not go back below what was published. */
   async #reserve(): Promise<void> {
     const upTo = this.#nextSeq - 1 + SEQ_RESERVATION_BLOCK;
-    await (await this.#store()).put(RESERVED_KEY, seqValue(upTo), { ...ENCODING, sync: true });
+    await writeLedger(this.#dir, { reserved: upTo, closed: false });
     const wasReadable = this.#reservedUpTo;
     this.#reservedUpTo = upTo;
     if (this.#nextSeq - 1 > wasReadable) this.#listeners.notify();
   }
 
-  /** After a clean close every handed-out seq is written: the next process continues without a gap. */
-  async #releaseReservation(): Promise<void> {
+  /**
+   * After a clean close every handed-out seq is stored, acked, dropped or counted as not queued: the next
+   * process continues without a gap, and checks that what is stored now is still there (store-recovery.ts).
+   */
+  async #recordCleanClose(): Promise<void> {
     if (this.#db === undefined || this.#pending.length > 0) return;
-    await this.#db
-      .put(RESERVED_KEY, seqValue(this.#nextSeq - 1), { ...ENCODING, sync: true })
-      .catch((err: unknown) =>
-        this.#log.warn({ err }, `queue ${this.#dir}: could not release the unused seq reservation`),
-      );
+    await writeLedger(this.#dir, {
+      reserved: this.#nextSeq - 1,
+      closed: true,
+      stored: storedRanges(this.#sizes),
+    }).catch((err: unknown) =>
+      this.#log.warn(
+        { err },
+        `queue ${this.#dir}: could not record the clean close (${describeError(err)}); the next start reports the unused reservation as unstored`,
+      ),
+    );
+  }
+
+  /** Back-pressure: the writes are behind by maxPendingBytes. The seqs are used up, so consumers see a gap. */
+  #refuse(count: number): Promise<never> {
+    this.#nextSeq += count;
+    this.#reserveIfDue();
+    this.#notQueued.backPressure(count);
+    return Promise.reject(
+      new QueueError(
+        'QUEUE_BACK_PRESSURE',
+        `queue ${this.#dir}: ${count} messages not queued: ${formatBytes(this.#unwrittenBytes)} are waiting to be written (bound ${formatBound(this.#maxPendingBytes)}); the disk is not keeping up`,
+      ),
+    );
   }
 
   // --- writing -------------------------------------------------------------------------------------
@@ -444,16 +428,20 @@ export class LevelQueue implements MessageQueue {
     const ops: BatchOp[] = batch.flatMap((a) => a.puts);
     const lastSeq = batch.at(-1)?.seqs.at(-1) ?? 0;
     ops.push({ type: 'put', key: HIGH_WATER_KEY, value: seqValue(lastSeq) });
+    const cost = batch.reduce((sum, append) => sum + append.cost, 0);
     try {
       await this.#write(ops, `store ${ops.length - 1} messages`);
     } catch (err) {
+      this.#unwrittenBytes -= cost;
       // Not stored: no longer readable either (a copy already published is the broker's; its ack is ignored).
+      this.#notQueued.writeFailed(ops.length - 1, describeError(err));
       for (const append of batch) {
         for (const seq of append.seqs) this.#tail.remove(seq);
         append.reject(err);
       }
       return;
     }
+    this.#unwrittenBytes -= cost;
     for (const append of batch) {
       append.seqs.forEach((seq, i) => {
         const put = append.puts[i];
@@ -492,7 +480,7 @@ export class LevelQueue implements MessageQueue {
       } catch (second) {
         throw new QueueError(
           'QUEUE_WRITE_FAILED',
-          `queue ${this.#dir}: could not ${what}: ${describe(second)} (queue degraded; it retries with the next write)`,
+          `queue ${this.#dir}: could not ${what}: ${describeError(second)} (queue degraded; it retries with the next write)`,
           { cause: second },
         );
       }
@@ -519,7 +507,7 @@ export class LevelQueue implements MessageQueue {
     this.#degraded = true;
     this.#log.error(
       { err, dir: this.#dir },
-      `queue write failed (${describe(err)}): queue degraded, reopening the store and retrying; appends are rejected until a write succeeds`,
+      `queue write failed (${describeError(err)}): queue degraded, reopening the store and retrying; appends are rejected until a write succeeds`,
     );
   }
 
@@ -646,19 +634,8 @@ export class LevelQueue implements MessageQueue {
   }
 
   /** Moves undecodable records out of the message range (kept, never published). */
-  async #quarantine(bad: [Buffer, Buffer, unknown][], counted: boolean): Promise<void> {
-    const ops: BatchOp[] = [];
-    for (const [key, value, err] of bad) {
-      const seq = seqOfKey(key);
-      this.#log.error(
-        { err, seq },
-        `queue record ${seq} cannot be decoded (${describe(err)}): skipped and kept under key "${QUARANTINE_PREFIX}${seq}"; the other messages are unaffected`,
-      );
-      ops.push({ type: 'del', key });
-      ops.push({ type: 'put', key: Buffer.concat([Buffer.from(QUARANTINE_PREFIX), key]), value });
-    }
-    await this.#write(ops, `quarantine ${bad.length} undecodable records`);
-    if (!counted) return;
+  async #quarantine(bad: [Buffer, Buffer, unknown][]): Promise<void> {
+    await this.#write(quarantineOps(bad, this.#log), `quarantine ${bad.length} undecodable records`);
     for (const [key] of bad) {
       const seq = seqOfKey(key);
       this.#forget(seq);
@@ -667,7 +644,6 @@ export class LevelQueue implements MessageQueue {
   }
 
   #requireOpen(): Db {
-    // 'opening': the open scan quarantines undecodable records through the normal write path.
     if (this.#db === undefined || this.#state === 'closed') {
       throw closedError(this.#dir);
     }
@@ -685,24 +661,5 @@ export class LevelQueue implements MessageQueue {
   }
 }
 
-function seqValue(seq: number): Buffer {
-  const value = Buffer.allocUnsafe(8);
-  value.writeBigUInt64BE(BigInt(seq));
-  return value;
-}
-
-async function readSeq(db: Db, key: Buffer): Promise<number> {
-  const value = await db.get(key, ENCODING);
-  return value?.length === 8 ? Number(value.readBigUInt64BE(0)) : 0;
-}
-
-function innermost(err: unknown): unknown {
-  let e = err;
-  while ((e as { cause?: unknown })?.cause !== undefined) e = (e as { cause?: unknown }).cause;
-  return e;
-}
-
-function describe(err: unknown): string {
-  const e = innermost(err);
-  return e instanceof Error ? e.message : String(e);
-}
+/** 'q' + 8-byte seq (record-codec.ts). */
+const KEY_BYTES = 9;

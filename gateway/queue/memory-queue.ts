@@ -89,6 +89,9 @@ export class MemoryQueue implements MessageQueue {
       dropped: this.#dropped,
       degraded: false,
       nextSeq: this.#nextSeq,
+      // Nothing to write, so nothing fails or waits to be written.
+      notQueued: { write_failed: 0, back_pressure: 0 },
+      pendingBytes: 0,
     };
   }
 

@@ -1,11 +1,15 @@
 /**
- * The store-and-forward queue: every message the gateway produces is appended here *before* it is
- * published, and removed only once the broker has acknowledged it (PUBACK). The publisher reads from
- * the queue, never from the producer, so nothing lives only in MQTT.js's memory.
+ * The store-and-forward queue: every message the gateway produces goes through here, and is removed only
+ * once the broker has acknowledged it (PUBACK). The publisher reads from the queue, never from the
+ * producer, so nothing lives only in MQTT.js's memory. What is durable when (a message can be published
+ * before its write completes; what a kill or a power loss costs): docs/queue.md, "Durability" — the one
+ * place that says it.
  *
  * Two implementations pass one shared suite (test/gateway/queue/queue-suite.ts): MemoryQueue for tests
  * and demos, LevelQueue (LevelDB on disk) for real deployments.
  */
+import type { NotQueuedCounts } from './not-queued.ts';
+import type { StoreDamage } from './store-recovery.ts';
 
 /** What a producer hands to the queue. */
 export interface OutgoingMessage {
@@ -41,13 +45,23 @@ export interface QueueStats {
    * closing the queue): never used again. Undefined after a clean stop, and for queues that don't persist.
    */
   readonly unstoredSeqs?: { readonly from: number; readonly to: number } | undefined;
+  /**
+   * Messages handed to `append` and not stored, by reason, since open: a failed write (disk full) or
+   * back-pressure (too much waiting to be written). Each took a seq, so consumers see them as a gap.
+   */
+  readonly notQueued: NotQueuedCounts;
+  /** Bytes accepted and not yet written (what `maxPendingBytes` bounds); 0 for the memory queue. */
+  readonly pendingBytes: number;
+  /** What the open found wrong with the store (LevelDB queue only): what was lost, where the copy is. */
+  readonly storeDamage?: StoreDamage | undefined;
 }
 
 export interface MessageQueue {
   open(): Promise<void>;
   /**
    * Stores messages in order and resolves with their sequence numbers once they are as durable as the
-   * queue's configuration promises (see the durability bound in docs/queue.md).
+   * queue's configuration promises (docs/queue.md, "Durability"). Rejects when they are not stored
+   * (`QUEUE_WRITE_FAILED`, `QUEUE_BACK_PRESSURE`); the queue counts those itself (`stats().notQueued`).
    */
   append(messages: readonly OutgoingMessage[]): Promise<number[]>;
   /** Up to `limit` stored messages with seq > afterSeq, in seq order. */

@@ -11,11 +11,15 @@
  * whole store aside, keeping every byte), but classic-level 3.0.0 does not expose it: its db_open reads
  * only createIfMissing, errorIfExists, compression, multithreading and five size options
  * (node_modules/classic-level/binding.cc, `db_open`). So the queue guards the open itself:
- * 1. before opening, copy the `*.log` files aside (small: one or two write buffers, 4 MiB each);
+ * 1. before opening, copy the `*.log` files aside (small: one or two write buffers, 4 MiB each), with
+ *    `CURRENT` and the MANIFEST, which a successful open replaces too: if the store then turns out
+ *    damaged, the copy and the moved-aside store together hold every file as it was found;
  * 2. after opening, read LevelDB's `LOG`, which LevelDB starts afresh at every open (the previous one
  *    becomes LOG.old), so everything in it was written by this open;
- * 3. if it reports dropped bytes or corruption, keep the copy as `<dir>.corrupt-<timestamp>-wal` (never
+ * 3. if it reports dropped bytes or corruption (or the seq ledger finds stored messages missing: a log
+ *    cut short, which LevelDB does not report), keep the copy as `<dir>.corrupt-<timestamp>-wal` (never
  *    deleted) and log an error naming the bytes lost and that path; otherwise delete the copy.
+ * store-recovery.ts drives the steps.
  */
 import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,6 +29,8 @@ import { formatCount } from './format.ts';
 /** A LevelDB LOG line that means recovery lost or skipped data ("Corruption: " is Status::ToString's prefix). */
 const DAMAGE_LINE = /dropping \d+ bytes|Corruption: /;
 const DROPPED_BYTES = /dropping (\d+) bytes/;
+/** What a successful open rewrites or deletes: the logs (replayed into a table), CURRENT and MANIFEST. */
+const COPIED = /^(\d+\.log|CURRENT|MANIFEST-\d+)$/;
 
 export interface WalDamage {
   readonly droppedBytes: number;
@@ -52,22 +58,21 @@ export class WalGuard {
     return guard;
   }
 
+  /** Call once LevelDB has opened `dir`: the damage its recovery reported in its LOG file, if any. */
+  async inspect(): Promise<WalDamage | undefined> {
+    return this.#readDamage();
+  }
+
   /**
-   * Call once LevelDB has opened `dir`: reports damage found by the recovery (and keeps the copy), or
-   * deletes the copy. Returns the damage, if any.
+   * Keeps the copy as `<dir>.corrupt-<timestamp>-wal` (damage, or messages missing after the open) and
+   * returns its path, or undefined when no copy could be made.
    */
-  async after(): Promise<WalDamage | undefined> {
-    const damage = await this.#readDamage();
-    if (damage === undefined) {
-      await this.discard().catch((err: unknown) =>
-        this.#log.warn(
-          { err },
-          `queue store ${this.#dir}: could not delete the write-ahead log copy ${this.#copy}`,
-        ),
-      );
-      return undefined;
-    }
-    const kept = await this.#keepCopy();
+  async keep(): Promise<string | undefined> {
+    return this.#keepCopy();
+  }
+
+  /** Logs the damage LevelDB reported, naming the kept copy. */
+  report(damage: WalDamage, kept: string | undefined): void {
     const where =
       kept === undefined
         ? 'no copy of the damaged log could be kept (see the warning above)'
@@ -76,24 +81,30 @@ export class WalGuard {
       { dir: this.#dir, droppedBytes: damage.droppedBytes, leveldb: damage.lines, walCopy: kept },
       `queue store ${this.#dir}: corrupt write-ahead log; LevelDB dropped ${formatCount(damage.droppedBytes)} bytes of it at open (${damage.lines.join(' | ')}), so messages stored before the restart are missing from the queue; ${where}`,
     );
-    return damage;
   }
 
-  /** Deletes the copy: the open failed and the store itself is kept (or moved aside) with its logs intact. */
+  /** Deletes the copy: nothing was lost, or the store itself is kept (moved aside) with its logs intact. */
   async discard(): Promise<void> {
     const copy = this.#copy;
-    if (copy !== undefined) await rm(copy, { recursive: true, force: true });
+    if (copy !== undefined) {
+      await rm(copy, { recursive: true, force: true }).catch((err: unknown) =>
+        this.#log.warn(
+          { err },
+          `queue store ${this.#dir}: could not delete the write-ahead log copy ${copy}`,
+        ),
+      );
+    }
     this.#copy = undefined;
   }
 
   async #copyLogs(): Promise<void> {
     let names: string[];
     try {
-      names = (await readdir(this.#dir)).filter((name) => /^\d+\.log$/.test(name));
+      names = (await readdir(this.#dir)).filter((name) => COPIED.test(name));
     } catch {
       return; // a new store: nothing to recover
     }
-    if (names.length === 0) return;
+    if (!names.some((name) => name.endsWith('.log'))) return;
     const copy = `${this.#dir}.wal-check-${this.#stamp}`;
     try {
       await mkdir(copy, { recursive: true });

@@ -22,6 +22,22 @@ function formatValue(value) {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+/** What the queue's open found: damage (what was lost, where the copy is) or a crash's unstored seqs. */
+function storeText(q) {
+  const d = q.storeDamage;
+  if (d !== null) {
+    const lost = d.lossKnown
+      ? `${d.lostMessages} messages lost`
+      : 'loss unknown (the previous process did not stop cleanly)';
+    const kept = [d.movedTo, d.walCopy].filter((p) => p !== null).join(', ');
+    return `DAMAGED at start: ${lost}${kept === '' ? '' : `; copy kept in ${kept}`}`;
+  }
+  if (q.unstoredSeqs !== null) {
+    return `ok; seqs ${q.unstoredSeqs.from}–${q.unstoredSeqs.to} skipped after an unclean stop (not loss)`;
+  }
+  return 'ok';
+}
+
 function replaceRows(tbody, rows) {
   tbody.replaceChildren(...rows);
 }
@@ -51,6 +67,13 @@ function render(status) {
   const queue = document.getElementById('queue-state');
   queue.textContent = `${q.depth} messages, ${q.bytes} bytes${q.oldestAgeSeconds === null ? '' : `, oldest ${age(Math.round(q.oldestAgeSeconds * 1000))}`}, dropped ${q.dropped}${q.degraded ? ' — WRITES FAILING' : ''}`;
   queue.className = q.degraded ? 'bad' : '';
+  const notQueued = q.notQueued.writeFailed + q.notQueued.backPressure;
+  const loss = document.getElementById('queue-loss');
+  loss.textContent = `${notQueued} (write failed / disk full ${q.notQueued.writeFailed}, back-pressure ${q.notQueued.backPressure}), ${q.pendingBytes} bytes waiting to be written`;
+  loss.className = notQueued > 0 ? 'bad' : '';
+  const store = document.getElementById('queue-store');
+  store.textContent = storeText(q);
+  store.className = q.storeDamage === null ? '' : 'bad';
 
   replaceRows(
     document.querySelector('#devices tbody'),

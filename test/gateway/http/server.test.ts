@@ -26,7 +26,7 @@ function gatewayStatus(overrides: { connected?: boolean; degraded?: boolean } = 
         lastError: undefined,
         polls: 7,
         published: 9,
-        enqueueErrors: 0,
+        enqueueErrors: 5,
         tagNames: ['temperature', 'pressure', 'flow'],
         tags: [
           { tag: 'temperature', value: 21.5, quality: 'good', ts: NOW - 250 },
@@ -55,6 +55,16 @@ function gatewayStatus(overrides: { connected?: boolean; degraded?: boolean } = 
       dropped: 3,
       nextSeq: 1000,
       degraded: overrides.degraded ?? false,
+      notQueued: { write_failed: 30_225, back_pressure: 17 },
+      pendingBytes: 4096,
+      unstoredSeqs: { from: 900, to: 950 },
+      storeDamage: {
+        movedTo: '/var/lib/fieldbridge/queue.corrupt-20261202T000000-000Z',
+        walCopy: undefined,
+        lostMessages: 12,
+        lostSeqs: [[100, 111]],
+        lossKnown: true,
+      },
     },
   };
 }
@@ -98,7 +108,23 @@ describe('status HTTP server', () => {
       devices: ApiDevice[];
     };
     expect(body.gateway).toMatchObject({ id: 'gw1', version: '9.9.9', ready: true, problems: [] });
-    expect(body.queue).toEqual({ depth: 12, bytes: 3456, oldestAgeSeconds: 30, dropped: 3, degraded: false });
+    expect(body.queue).toEqual({
+      depth: 12,
+      bytes: 3456,
+      oldestAgeSeconds: 30,
+      dropped: 3,
+      degraded: false,
+      notQueued: { writeFailed: 30_225, backPressure: 17 },
+      pendingBytes: 4096,
+      unstoredSeqs: { from: 900, to: 950 },
+      storeDamage: {
+        movedTo: '/var/lib/fieldbridge/queue.corrupt-20261202T000000-000Z',
+        walCopy: null,
+        lostMessages: 12,
+        lossKnown: true,
+      },
+    });
+    expect(body.devices[0]?.notQueued).toBe(5);
     expect(body.devices[0]?.tags).toEqual([
       { name: 'temperature', value: 21.5, quality: 'good', ts: NOW - 250, ageMs: 250 },
       {
@@ -160,6 +186,12 @@ describe('status HTTP server', () => {
       'fieldbridge_queue_bytes 3456',
       'fieldbridge_queue_oldest_age_seconds 30',
       'fieldbridge_queue_dropped_total 3',
+      'fieldbridge_queue_not_queued_total{reason="write_failed"} 30225',
+      'fieldbridge_queue_not_queued_total{reason="back_pressure"} 17',
+      'fieldbridge_device_not_queued_total{device="plc1"} 5',
+      'fieldbridge_queue_pending_bytes 4096',
+      'fieldbridge_queue_store_damaged_total 1',
+      'fieldbridge_queue_store_lost_total 12',
       'fieldbridge_mqtt_published_total 40',
       'fieldbridge_mqtt_acknowledged_total 38',
       'fieldbridge_mqtt_replayed_total 5',

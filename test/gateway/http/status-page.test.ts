@@ -109,5 +109,10 @@ describe('status page in headless Chromium', () => {
     // The broker is down in this test: the page says so instead of hiding it.
     expect(html).toMatch(/<td id="broker-state" class="disconnected">disconnected/);
     expect(html).toContain('not ready');
+    // Loss counters are shown even at zero, so an operator knows where to look.
+    expect(html).toContain(
+      '<td id="queue-loss" class="">0 (write failed / disk full 0, back-pressure 0), 0 bytes waiting to be written</td>',
+    );
+    expect(html).toContain('<td id="queue-store" class="">ok</td>');
   });
 });

@@ -83,7 +83,12 @@ describe('LevelQueue seq reservation', () => {
     const readAtOnce = await queue.read(0, 1_000_000);
     expect(readAtOnce.length).toBeLessThanOrEqual(SEQ_RESERVATION_BLOCK);
     await appended;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The next reservation is an fsynced file write of its own (seq-ledger.ts), which on a busy disk can
+    // land after the batch: wait for it (readers are told then), not a fixed time.
+    const deadline = Date.now() + 10_000;
+    while ((await queue.read(0, 1_000_000)).length < many.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     expect(told).toBeGreaterThan(0);
     expect((await queue.read(0, 1_000_000)).length).toBe(many.length);
     await queue.close();

@@ -3,7 +3,7 @@
  * disk and a SIGKILL. Real processes, real files, a real (2 MB tmpfs) full disk.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,9 +136,12 @@ describe('LevelQueue on disk', () => {
     expect((await reopened.read(0, 10)).map((m) => m.seq)).toEqual([read[1]!.seq]);
   });
 
-  it('moves a store with a corrupt MANIFEST aside, keeps its files and starts empty', async () => {
+  // Every kind of damage with a seq ledger: level-queue-damage.test.ts. Here the ledger is gone too
+  // (a store written before it existed, or a disk that took both).
+  it('moves a store with a corrupt MANIFEST and no seq ledger aside, salvages it, and jumps its seqs', async () => {
     const dir = newDir();
     await seed(dir, 5);
+    await rm(join(dir, 'SEQS'));
     const before = (await readdir(dir)).filter((f) => f !== 'LOCK' && f !== 'OWNER').sort();
     const manifest = before.find((f) => f.startsWith('MANIFEST-')) ?? 'MANIFEST-missing';
     await writeFile(join(dir, manifest), Buffer.alloc(200, 0x41));
@@ -153,46 +156,20 @@ describe('LevelQueue on disk', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]?.msg).toContain(`moved it aside to ${movedTo}, where the old data is kept`);
     expect(errors[0]?.msg).toContain('Corruption');
+    expect(errors[0]?.msg).toContain('salvaged 5 messages');
+    expect(errors[0]?.msg).toContain('which messages are missing cannot be told');
 
-    expect(queue.stats().depth).toBe(0);
+    expect((await queue.read(0, 10)).map((m) => m.payload)).toEqual(
+      Array.from({ length: 5 }, (_, i) => Buffer.alloc(8, i)),
+    );
     const [seq] = await queue.append([msg(1)]);
-    expect((await queue.read(0, 10)).map((m) => m.seq)).toEqual([seq]);
-    // The old store's high-water mark is unreadable, so seqs jump above anything it can have used:
-    // never back to 1, where consumers would take new messages for duplicates.
-    expect(seq).toBeGreaterThan(Date.now() * 1000 - 60_000_000);
+    // No ledger says how far the old store's seqs went, and its newest writes may be in the lost part, so
+    // seqs jump by more than a write-ahead log can hold: never a seq the old store may have used.
+    expect(seq).toBeGreaterThan(5 + 1_000_000);
     await queue.close();
     const reopened = await openQueue({ dir });
     const [next] = await reopened.append([msg(2)]);
     expect(next).toBe((seq ?? 0) + 1);
-  });
-
-  it('moves a store aside when the open scan hits a corrupt table file', async () => {
-    const dir = newDir();
-    await seed(dir, 500, 400);
-    // Compact so the records live in a .ldb table file, then overwrite its blocks with garbage.
-    const db = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-    await db.open();
-    // `level` re-exports classic-level at runtime but its types omit the LevelDB-only compactRange.
-    const compactable = db as unknown as { compactRange(start: Buffer, end: Buffer): Promise<void> };
-    await compactable.compactRange(messageKey(0), messageKey(Number.MAX_SAFE_INTEGER));
-    await db.close();
-    const tables = (await readdir(dir)).filter((f) => f.endsWith('.ldb'));
-    expect(tables.length).toBeGreaterThan(0);
-    for (const table of tables) {
-      const bytes = await readFile(join(dir, table));
-      bytes.fill(0x55, 100, bytes.length - 100);
-      await writeFile(join(dir, table), bytes);
-    }
-    const captured = captureLog();
-    const queue = await openQueue({ dir, log: captured.log });
-
-    const aside = (await readdir(root)).filter((f) => f.startsWith(`${dir.split('/').at(-1)}.corrupt-`));
-    expect(aside).toHaveLength(1);
-    expect(await readdir(join(root, aside[0] ?? ''))).toEqual(expect.arrayContaining(tables));
-    expect(captured.messages(50).join('\n')).toMatch(/is corrupt \(Corruption: .*\): moved it aside/);
-    expect(queue.stats().depth).toBe(0);
-    await queue.append([msg(1)]);
-    expect(await queue.read(0, 10)).toHaveLength(1);
   });
 
   it('skips a single undecodable record with an error naming its seq and keeps the others', async () => {
@@ -266,6 +243,13 @@ describe('LevelQueue on a full disk (2 MB tmpfs)', () => {
       code: 'QUEUE_WRITE_FAILED',
     });
     expect(captured.messages(50).filter((m) => m.startsWith('queue write failed'))).toHaveLength(1);
+    // Both rejected messages are counted as not queued, and the first is logged at once with its count.
+    expect(queue.stats().notQueued).toEqual({ write_failed: 2, back_pressure: 0 });
+    const notQueuedLines = () => captured.lines.filter((l) => l.reason === 'write_failed');
+    expect(notQueuedLines()[0]).toMatchObject({ level: 40, notQueued: 1 });
+    expect(notQueuedLines()[0]?.msg).toMatch(
+      /^queue could not store 1 messages \(.*No space left on device.*\): they are lost and their seqs skipped \(not queued: write failed\)$/,
+    );
 
     await rm(filler);
     const [recovered] = await queue.append([msg(1000)]);
@@ -274,5 +258,37 @@ describe('LevelQueue on a full disk (2 MB tmpfs)', () => {
     const seqs = (await queue.read(0, 1000)).map((m) => m.seq);
     expect(seqs).toEqual([...stored, recovered]);
     expect(queue.stats().depth).toBe(stored.length + 1);
+    // The lost seqs are the gap between the stored ones and the one after recovery.
+    expect((recovered ?? 0) - (stored.at(-1) ?? 0) - 1).toBe(2);
+    await queue.close();
+    // Once per burst: the rest of the burst is logged with its count by the close at the latest.
+    expect(notQueuedLines().reduce((n, l) => n + (l.notQueued as number), 0)).toBe(2);
+    expect(notQueuedLines().length).toBeLessThanOrEqual(2);
+  });
+
+  it('a full disk at open is not damage: the store stays where it is and opens once there is space', async (ctx) => {
+    if (!mounted) ctx.skip();
+    const dir = join(mountPoint(), 'replay');
+    // Messages in the write-ahead log only: the open must write them into a table, which needs space.
+    await seed(dir, 200, 4096);
+    const filler = join(mountPoint(), 'filler');
+    const handle = await open(filler, 'w');
+    try {
+      for (;;) await handle.write(Buffer.alloc(64 * 1024));
+    } catch (err) {
+      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    } finally {
+      await handle.close();
+    }
+    const failed = new LevelQueue({ dir, log: captureLog().log });
+    await expect(failed.open()).rejects.toMatchObject({
+      code: 'QUEUE_OPEN_FAILED',
+      message: expect.stringMatching(/No space left on device/),
+    });
+    expect((await readdir(mountPoint())).filter((f) => f.includes('corrupt'))).toEqual([]);
+    await rm(filler);
+    const queue = await openQueue({ dir });
+    expect(queue.stats().depth).toBe(200);
+    expect(queue.stats().storeDamage).toBeUndefined();
   });
 });

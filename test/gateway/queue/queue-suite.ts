@@ -145,6 +145,8 @@ export function describeQueue(name: string, makeQueue: MakeQueue, capabilities: 
         dropped: 0,
         degraded: false,
         nextSeq: 1,
+        notQueued: { write_failed: 0, back_pressure: 0 },
+        pendingBytes: 0,
       });
       const input = [message(1), message(2, { payload: Buffer.alloc(300, 1) })];
       await queue.append(input);
@@ -158,6 +160,8 @@ export function describeQueue(name: string, makeQueue: MakeQueue, capabilities: 
         dropped: 0,
         degraded: false,
         nextSeq: 4,
+        notQueued: { write_failed: 0, back_pressure: 0 },
+        pendingBytes: 0,
       });
       await queue.ack((await queue.read(0, 10)).map((m) => m.seq));
       expect(queue.stats()).toEqual({
@@ -167,6 +171,8 @@ export function describeQueue(name: string, makeQueue: MakeQueue, capabilities: 
         dropped: 0,
         degraded: false,
         nextSeq: 4,
+        notQueued: { write_failed: 0, back_pressure: 0 },
+        pendingBytes: 0,
       });
       expect(seqs).toEqual([3]);
     });

@@ -36,6 +36,17 @@ async function seed(count: number): Promise<string> {
   return dir;
 }
 
+/** Sorted seqs as [from, to] ranges. */
+function rangesOf(seqs: readonly number[]): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (const seq of seqs) {
+    const last = ranges.at(-1);
+    if (last !== undefined && last[1] === seq - 1) last[1] = seq;
+    else ranges.push([seq, seq]);
+  }
+  return ranges;
+}
+
 const siblings = async (dir: string) =>
   (await readdir(dirname(dir))).filter((name) => name.startsWith(`${basename(dir)}.`));
 
@@ -53,8 +64,9 @@ describe('LevelQueue write-ahead log guard', () => {
     const queue = new LevelQueue({ dir, log: captured.log });
     await queue.open();
     const errors = captured.lines.filter((l) => l.level >= 50);
-    expect(errors).toHaveLength(1);
-    const [error] = errors;
+    // One line for what LevelDB dropped, one for the messages that are now missing (seq ledger).
+    expect(errors).toHaveLength(2);
+    const [error, missing] = errors;
     const copy = join(root, (await siblings(dir))[0] ?? 'no copy');
     expect(error?.walCopy).toBe(copy);
     expect(error?.msg).toMatch(
@@ -65,8 +77,20 @@ describe('LevelQueue write-ahead log guard', () => {
     expect(error?.droppedBytes).toBeGreaterThan(0);
     expect(copy).toMatch(/\.corrupt-\d{8}T\d{6}-\d{3}Z-wal$/);
     expect((await readFile(join(copy, wal ?? 'missing.log'))).equals(damaged)).toBe(true);
-    // LevelDB did drop messages: the queue holds fewer than were appended, and says how many it has.
-    expect(queue.stats().depth).toBeLessThan(400);
+    // LevelDB did drop messages: the queue holds fewer than were appended, and the second line names
+    // exactly those (seqs 1..400 were all stored at the clean close).
+    const depth = queue.stats().depth;
+    expect(depth).toBeLessThan(400);
+    const present = new Set((await queue.read(0, 1000)).map((m) => m.seq));
+    const lost = Array.from({ length: 400 }, (_, i) => i + 1).filter((seq) => !present.has(seq));
+    expect(missing?.lost).toBe(400 - depth);
+    expect(lost).toHaveLength(400 - depth);
+    expect(missing?.lostSeqs).toEqual(rangesOf(lost));
+    expect(missing?.msg).toContain(
+      `${missing?.lost} messages stored at the last clean stop are missing and lost`,
+    );
+    expect(missing?.walCopy).toBe(copy);
+    expect(queue.stats().storeDamage).toMatchObject({ lostMessages: 400 - depth, walCopy: copy });
     await queue.close();
   });
 
