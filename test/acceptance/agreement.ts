@@ -147,6 +147,11 @@ function expectDeviceAgrees(
 async function expectStatusCliAgrees(gw: AcceptanceGateway, status: ApiStatus): Promise<void> {
   const result = await gw.statusCli();
   const b = status.broker;
+  // The CLI's figures are compared with the snapshot's: only meaningful if nothing moved meanwhile.
+  const afterCli = await gw.apiStatus();
+  expect(afterCli.broker.published, 'the gateway stayed quiet while `fieldbridge status` ran').toBe(
+    b.published,
+  );
   expect(result.stderr, 'fieldbridge status: stderr').toBe('');
   expect(result.code, `fieldbridge status: exit code (ready: ${status.gateway.ready})`).toBe(
     status.gateway.ready ? 0 : 1,
