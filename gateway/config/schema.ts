@@ -127,7 +127,7 @@ export const QueueSchema = Type.Object(
       Type.Integer({
         minimum: 65536,
         description:
-          "Bound on messages accepted and not yet written (stored size + 256 bytes each), i.e. the memory a stalled disk can cost. Beyond it a poll's messages are refused, counted as not queued (back_pressure). Default 32 MiB (33554432).",
+          "Bound on the memory of messages accepted and not yet written (stored size + 640 bytes each): what a stalled disk can cost. Beyond it a poll's messages are refused and counted as not queued (reason back_pressure). Default 64 MiB (67108864).",
       }),
     ),
     replayRatePerSecond: Type.Optional(

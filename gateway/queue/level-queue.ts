@@ -69,7 +69,7 @@ export interface LevelQueueOptions extends CommonQueueOptions {
   readonly maxBatchBytes?: number | undefined;
   /**
    * Bound on the messages accepted and not yet written (stored size plus PENDING_OVERHEAD_BYTES each):
-   * beyond it appends are refused (back-pressure), counted as not queued. Default 32 MiB.
+   * beyond it appends are refused (back-pressure), counted as not queued. Default 64 MiB.
    */
   readonly maxPendingBytes?: number | undefined;
 }
@@ -89,12 +89,13 @@ interface PendingAppend {
 /** Seqs reserved per fsynced write; a new block is taken when half of the current one is used. */
 export const SEQ_RESERVATION_BLOCK = 16_384;
 export const DEFAULT_TAIL_CACHE_BYTES = 16 * 1024 * 1024;
-export const DEFAULT_MAX_PENDING_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
 /**
- * Memory an unwritten message takes beyond its stored bytes (its pending put, key buffer and tail entry;
- * measured in level-queue-back-pressure.test.ts), so the bound follows memory for small messages too.
+ * Memory an unwritten message takes beyond its stored bytes: its pending put, key and value buffers, tail
+ * entry and message object. Measured at 565–600 bytes on Node 24 (children/stalled-writes.ts with 10 B,
+ * 100 B and 1 KiB payloads), so the bound follows real memory for small messages too.
  */
-export const PENDING_OVERHEAD_BYTES = 256;
+export const PENDING_OVERHEAD_BYTES = 640;
 
 export class LevelQueue implements MessageQueue {
   readonly #dir: string;
