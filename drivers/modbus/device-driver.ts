@@ -50,6 +50,10 @@ class DeviceDriver implements ModbusDeviceDriver {
   #detach: (() => void) | undefined;
   #unsubscribe: (() => void) | undefined;
   #state: ConnectionState | undefined;
+  /** The bus's state and reason, and the unit's silence on it: the device's state combines them. */
+  #busState: ConnectionState = 'connecting';
+  #busReason: string | undefined;
+  #unitSilence: string | undefined;
   #started = false;
   #stopped = false;
 
@@ -57,7 +61,14 @@ class DeviceDriver implements ModbusDeviceDriver {
     this.#options = options;
     this.#events = events;
     this.#log = options.log;
-    this.#poller = new DevicePoller(options, (reading) => events.onReading(reading));
+    this.#poller = new DevicePoller(
+      options,
+      (reading) => events.onReading(reading),
+      (silent, reason) => {
+        this.#unitSilence = silent ? reason : undefined;
+        this.#report();
+      },
+    );
   }
 
   async start(): Promise<void> {
@@ -67,8 +78,8 @@ class DeviceDriver implements ModbusDeviceDriver {
     const lease = this.#options.lease();
     this.#lease = lease;
     const { bus } = lease;
-    this.#unsubscribe = bus.onState((state, reason) => this.#setState(state, reason));
-    if (bus.state !== 'connecting') this.#setState(bus.state, bus.stateReason);
+    this.#unsubscribe = bus.onState((state, reason) => this.#onBusState(state, reason));
+    if (bus.state !== 'connecting') this.#onBusState(bus.state, bus.stateReason);
     this.#detach = bus.attach(this.#poller);
     bus.start();
   }
@@ -106,6 +117,24 @@ class DeviceDriver implements ModbusDeviceDriver {
       );
     }
     return bus.exclusive((io) => writeAndVerify(io, this.#options, area, address, values));
+  }
+
+  #onBusState(state: ConnectionState, reason: string | undefined): void {
+    this.#busState = state;
+    this.#busReason = reason;
+    this.#report();
+  }
+
+  /**
+   * The device is connected when its line is up and its unit answers: a unit that stays silent on a
+   * connected TCP link or serial line (its circuit breaker open) is reported disconnected, with why.
+   */
+  #report(): void {
+    if (this.#busState === 'connected' && this.#unitSilence !== undefined) {
+      this.#setState('disconnected', this.#unitSilence);
+    } else {
+      this.#setState(this.#busState, this.#busReason);
+    }
   }
 
   #setState(state: ConnectionState, reason?: string): void {

@@ -38,6 +38,12 @@ export interface ModbusDriverReading extends ModbusReading {
   readonly unreadable: readonly UnreadableRange[];
 }
 
+/**
+ * The unit stopped answering on a line that is up (the circuit breaker opened: `silent` with the reason),
+ * or answers again. A connection state of its own: the link being up says nothing about the unit.
+ */
+export type UnitSilenceListener = (silent: boolean, reason?: string) => void;
+
 export interface DevicePollerOptions {
   /** Device name, for logs. */
   readonly device: string;
@@ -73,6 +79,7 @@ export class DevicePoller implements BusMember {
   readonly phaseMs: number | undefined;
   readonly #options: DevicePollerOptions;
   readonly #onReading: (reading: ModbusDriverReading) => void;
+  readonly #onUnitSilence: UnitSilenceListener | undefined;
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #breaker: CircuitBreaker;
@@ -85,12 +92,17 @@ export class DevicePoller implements BusMember {
   #polls = 0;
   #skipped = 0;
 
-  constructor(options: DevicePollerOptions, onReading: (reading: ModbusDriverReading) => void) {
+  constructor(
+    options: DevicePollerOptions,
+    onReading: (reading: ModbusDriverReading) => void,
+    onUnitSilence?: UnitSilenceListener,
+  ) {
     this.name = `${options.device} (unit ${options.unitId})`;
     this.intervalMs = options.pollIntervalMs;
     this.phaseMs = options.pollPhaseMs;
     this.#options = options;
     this.#onReading = onReading;
+    this.#onUnitSilence = onUnitSilence;
     this.#log = options.log;
     this.#now = options.now ?? (() => performance.now());
     this.#breaker = new CircuitBreaker(options.breaker);
@@ -261,8 +273,13 @@ export class DevicePoller implements BusMember {
         unitId,
         this.#lastSilence,
       );
+      this.#onUnitSilence?.(
+        true,
+        `unit ${unitId} does not answer (${this.#lastSilence}); polled only by a periodic probe until it does`,
+      );
     } else if (change === 'closed') {
       this.#log.info('%s: unit %d answers again; normal polling resumes', device, unitId);
+      this.#onUnitSilence?.(false);
     }
   }
 

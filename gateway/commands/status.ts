@@ -1,10 +1,11 @@
 /**
  * `fieldbridge status [--url http://127.0.0.1:9810] [--token T]`: asks a running gateway for
- * /api/status and prints devices, broker and queue as tables. The token may also come from
- * $FIELDBRIDGE_HTTP_TOKEN (keeps it out of the shell history and `ps`).
+ * /api/status and prints devices, broker and queue as tables. Exit code 0 when the gateway is ready
+ * (degraded included: see gateway/http/readiness.ts), 1 when it is not or cannot be reached. The token
+ * may also come from $FIELDBRIDGE_HTTP_TOKEN (keeps it out of the shell history and `ps`).
  */
 import type { Output } from '../cli.ts';
-import type { ApiStatus } from '../http/api-status.ts';
+import type { ApiDevice, ApiStatus } from '../http/api-status.ts';
 import { DEFAULT_HTTP_PORT } from '../http/start.ts';
 import { table } from './first-event.ts';
 
@@ -30,7 +31,9 @@ export async function runStatus(
     return 1;
   }
   const g = status.gateway;
-  out.log(`gateway ${g.id} ${g.version}, up ${g.uptimeSeconds} s: ${g.ready ? 'ready' : 'NOT READY'}`);
+  // Ready with problems is "degraded" (gateway/http/readiness.ts): a broker outage, failing devices.
+  const verdict = !g.ready ? 'NOT READY' : g.problems.length > 0 ? 'ready, DEGRADED' : 'ready';
+  out.log(`gateway ${g.id} ${g.version}, up ${g.uptimeSeconds} s: ${verdict}`);
   for (const problem of g.problems) out.log(`  - ${problem}`);
   const b = status.broker;
   out.log(
@@ -52,7 +55,7 @@ export async function runStatus(
       String(d.polls),
       `${d.failedPollPercent}%`,
       `${count('good')}/${count('bad')}/${count('stale')}`,
-      d.lastError ?? '',
+      lastErrorOf(d),
     ];
   });
   for (const line of table([
@@ -62,4 +65,18 @@ export async function runStatus(
     out.log(line);
   }
   return g.ready ? 0 : 1;
+}
+
+/**
+ * The device's last connection error; for a connected device whose tags are bad (a Modbus exception on
+ * every block, a refused node), what its tags say, so the row never reads "connected" and blank while
+ * the tags carry an error.
+ */
+function lastErrorOf(device: ApiDevice): string {
+  const bad = device.tags.filter((t) => t.quality === 'bad' && t.error !== undefined);
+  if (device.state !== 'connected' || bad.length === 0) return device.lastError ?? '';
+  const first = bad[0]?.error ?? '';
+  return bad.length === 1
+    ? `tag ${bad[0]?.name}: ${first}`
+    : `${bad.length} tags bad, e.g. ${bad[0]?.name}: ${first}`;
 }

@@ -4,7 +4,7 @@
  * needs the configured token or basic auth, if any.
  *
  *   /healthz     200 while the process serves requests
- *   /readyz      200 or 503 with the reasons (broker, queue, device error budgets)
+ *   /readyz      200 (ready, maybe degraded) or 503 (not ready), with the reasons (readiness.ts)
  *   /metrics     Prometheus text format
  *   /api/status  JSON (gateway/http/api-status.ts)
  *   /            the status page (static files in ./static, no build step)
@@ -18,7 +18,7 @@ import { apiStatus } from './api-status.ts';
 import { type HttpAuth, isAuthorized } from './auth.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { PollHealth } from './poll-health.ts';
-import { readiness } from './readiness.ts';
+import { readiness, readinessText } from './readiness.ts';
 
 export interface StatusServerOptions {
   readonly host: string;
@@ -75,10 +75,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     switch (path) {
       case '/readyz': {
         const ready = readiness(options.status(), options.health);
-        const body = ready.ready
-          ? 'ready\n'
-          : `not ready:\n${ready.problems.map((p) => `- ${p}\n`).join('')}`;
-        return send(response, ready.ready ? 200 : 503, 'text/plain; charset=utf-8', body);
+        return send(response, ready.ready ? 200 : 503, 'text/plain; charset=utf-8', readinessText(ready));
       }
       case '/metrics': {
         const { body, contentType } = await options.metrics.render();

@@ -45,8 +45,11 @@ function replaceRows(tbody, rows) {
 function render(status) {
   document.getElementById('gateway-id').textContent = status.gateway.id;
   const summary = document.getElementById('summary');
-  summary.textContent = `${status.gateway.ready ? 'ready' : 'not ready'} · version ${status.gateway.version} · up ${age(status.gateway.uptimeSeconds * 1000)}`;
-  summary.className = status.gateway.ready ? 'ready' : 'not-ready';
+  // Ready with problems listed is "degraded": a broker outage or failing devices (gateway/http/readiness.ts).
+  const degraded = status.gateway.ready && status.gateway.problems.length > 0;
+  const verdict = !status.gateway.ready ? 'not ready' : degraded ? 'ready, degraded' : 'ready';
+  summary.textContent = `${verdict} · version ${status.gateway.version} · up ${age(status.gateway.uptimeSeconds * 1000)}`;
+  summary.className = !status.gateway.ready ? 'not-ready' : degraded ? 'degraded' : 'ready';
   replaceRows(
     document.getElementById('problems'),
     status.gateway.problems.map((p) => {
