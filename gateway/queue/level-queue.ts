@@ -46,7 +46,7 @@ import {
   messageOfRecord,
   seqOfKey,
 } from './record-codec.ts';
-import { storedRanges, writeLedger } from './seq-ledger.ts';
+import { SeqReservation } from './seq-reservation.ts';
 import { type BatchOp, type Db, ENCODING, HIGH_WATER_KEY, seqValue } from './store-keys.ts';
 import { openStore, type StoreDamage } from './store-recovery.ts';
 import { quarantineOps } from './store-scan.ts';
@@ -86,8 +86,7 @@ interface PendingAppend {
   readonly reject: (err: unknown) => void;
 }
 
-/** Seqs reserved per fsynced write; a new block is taken when half of the current one is used. */
-export const SEQ_RESERVATION_BLOCK = 16_384;
+export { SEQ_RESERVATION_BLOCK } from './seq-reservation.ts';
 export const DEFAULT_TAIL_CACHE_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
 /**
@@ -130,9 +129,8 @@ export class LevelQueue implements MessageQueue {
   #oldest: { seq: number; enqueuedAt: number } | undefined;
   #dropped = 0;
   #degraded = false;
-  /** Seqs up to this one are durably reserved: only they may be read (and published). */
-  #reservedUpTo = 0;
-  #reserving: Promise<void> | undefined;
+  /** Seqs up to `upTo` are durably reserved: only they may be read (and published). */
+  readonly #reservation: SeqReservation;
   /** Seqs the previous process reserved but never stored (it stopped without closing), if any. */
   #unstored: { from: number; to: number } | undefined;
   /** What the open found wrong with the store, if anything. */
@@ -155,6 +153,14 @@ export class LevelQueue implements MessageQueue {
       { maxBytes: this.#maxBytes, maxAgeSeconds: options.maxAgeSeconds },
       options.dropLogIntervalMs ?? DEFAULT_DROP_LOG_INTERVAL_MS,
     );
+    this.#reservation = new SeqReservation({
+      dir: this.#dir,
+      log: this.#log,
+      nextSeq: () => this.#nextSeq,
+      isOpen: () => this.#state === 'open',
+      isDegraded: () => this.#degraded,
+      onReserved: () => this.#listeners.notify(),
+    });
     this.#notQueued = new NotQueued(
       this.#log,
       this.#maxPendingBytes,
@@ -168,7 +174,7 @@ export class LevelQueue implements MessageQueue {
     try {
       await mkdir(dirname(this.#dir), { recursive: true });
       await this.#openStore();
-      await this.#reserve();
+      await this.#reservation.reserve();
       await writeOwner(this.#dir);
     } catch (err) {
       this.#state = 'closed';
@@ -226,10 +232,10 @@ export class LevelQueue implements MessageQueue {
       this.#pendingBytes += bytes;
       this.#scheduleFlush();
     });
-    this.#reserveIfDue();
+    this.#reservation.reserveIfDue();
     // With the tail off (or already evicted) readers must wait for the write; beyond the reservation for
     // the reservation: told after it.
-    if (this.#tail.covers(seqs[0]!) && seqs[0]! <= this.#reservedUpTo) this.#listeners.notify();
+    if (this.#tail.covers(seqs[0]!) && seqs[0]! <= this.#reservation.upTo) this.#listeners.notify();
     return done;
   }
 
@@ -239,7 +245,7 @@ export class LevelQueue implements MessageQueue {
     if (this.#hasExpired()) await this.#serial(() => this.#dropExpired());
     const first = this.#sizes.first;
     const from = Math.max(0, Math.floor(afterSeq), first === undefined ? 0 : first - 1);
-    const upTo = this.#reservedUpTo;
+    const upTo = this.#reservation.upTo;
     // The live cursor asks for what was just appended: served from memory. Older pages come from disk.
     if (this.#tail.covers(from + 1)) return this.#tail.read(from, limit, upTo);
     if (first === undefined || from >= upTo) return [];
@@ -298,8 +304,9 @@ export class LevelQueue implements MessageQueue {
     this.#ageTimer = undefined;
     await this.#flush().catch(() => undefined);
     await this.#chain;
-    await this.#reserving;
-    await this.#recordCleanClose();
+    await this.#reservation.settled();
+    if (this.#db !== undefined && this.#pending.length === 0)
+      await this.#reservation.recordCleanClose(this.#sizes);
     this.#drops.close();
     this.#notQueued.close();
     await removeOwner(this.#dir).catch((err: unknown) =>
@@ -322,7 +329,7 @@ export class LevelQueue implements MessageQueue {
     this.#bytes = scan.bytes;
     this.#oldest = scan.oldest;
     this.#nextSeq = opened.nextSeq;
-    this.#reservedUpTo = opened.nextSeq - 1;
+    this.#reservation.reset(opened.nextSeq - 1);
     this.#unstored = opened.unstored;
     this.#damage = opened.damage;
     // The backlog stays on disk; the tail fills with what is appended from now on.
@@ -330,61 +337,12 @@ export class LevelQueue implements MessageQueue {
     this.#db = opened.db;
   }
 
-  // --- seq reservation -----------------------------------------------------------------------------
-
-  #reserveIfDue(): void {
-    if (this.#nextSeq - 1 > this.#reservedUpTo - SEQ_RESERVATION_BLOCK / 2) void this.#reserveAhead();
-  }
-
-  /** Reserves a block above what is handed out; one at a time, again if appends ran past half of it. */
-  #reserveAhead(): Promise<void> {
-    this.#reserving ??= this.#reserve()
-      .catch((err: unknown) => {
-        this.#log.error(
-          { err },
-          `queue ${this.#dir}: could not reserve seqs (${describeError(err)}): messages above ${this.#reservedUpTo} wait until it succeeds`,
-        );
-      })
-      .finally(() => {
-        this.#reserving = undefined;
-        if (this.#state === 'open' && this.#nextSeq - 1 > this.#reservedUpTo - SEQ_RESERVATION_BLOCK / 2) {
-          setTimeout(() => void this.#reserveAhead(), this.#degraded ? 1000 : 0).unref();
-        }
-      });
-    return this.#reserving;
-  }
-
-  /** Fsynced even without `sync`: after a power loss seqs must not go back below what was published. */
-  async #reserve(): Promise<void> {
-    const upTo = this.#nextSeq - 1 + SEQ_RESERVATION_BLOCK;
-    await writeLedger(this.#dir, { reserved: upTo, closed: false });
-    const wasReadable = this.#reservedUpTo;
-    this.#reservedUpTo = upTo;
-    if (this.#nextSeq - 1 > wasReadable) this.#listeners.notify();
-  }
-
-  /**
-   * After a clean close every handed-out seq is stored, acked, dropped or counted as not queued: the next
-   * process continues without a gap, and checks that what is stored now is still there (store-recovery.ts).
-   */
-  async #recordCleanClose(): Promise<void> {
-    if (this.#db === undefined || this.#pending.length > 0) return;
-    await writeLedger(this.#dir, {
-      reserved: this.#nextSeq - 1,
-      closed: true,
-      stored: storedRanges(this.#sizes),
-    }).catch((err: unknown) =>
-      this.#log.warn(
-        { err },
-        `queue ${this.#dir}: could not record the clean close (${describeError(err)}); the next start reports the unused reservation as unstored`,
-      ),
-    );
-  }
+  // --- back-pressure -------------------------------------------------------------------------------
 
   /** Back-pressure: the writes are behind by maxPendingBytes. The seqs are used up, so consumers see a gap. */
   #refuse(count: number): Promise<never> {
     this.#nextSeq += count;
-    this.#reserveIfDue();
+    this.#reservation.reserveIfDue();
     this.#notQueued.backPressure(count);
     return Promise.reject(
       new QueueError(
