@@ -7,11 +7,14 @@
  * all sharing one mapping file (identical machines), polled every 100 ms, reporting by exception with no
  * heartbeat, so each tag is published exactly once while its registers stay as served.
  */
+import { readFile, readlink } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimulatedUnit } from '../../drivers/modbus/simulator.ts';
 import { ptyPair } from '../drivers/modbus/pty-pair.ts';
+import { serviceLaunch } from '../helpers/gateway-process.ts';
 import { type Mosquitto, startMosquitto } from '../helpers/mosquitto.ts';
 import { expectAgreement } from './agreement.ts';
+import { CLI } from './cli.ts';
 import { type AcceptanceGateway, expectNoUnexpectedErrors, startAcceptanceGateway } from './harness.ts';
 import {
   expectStamps,
@@ -154,6 +157,16 @@ export function describeModbusAcceptance(peerName: string, startPeers: StartPeer
       await sub?.close();
       await peers?.close();
       await broker?.dispose();
+    });
+
+    it('the gateway runs as the systemd unit starts it: its node flags, environment and working directory', async () => {
+      const pid = gw.run.pid;
+      const service = serviceLaunch();
+      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter((a) => a !== '');
+      expect(cmdline.slice(1)).toEqual([...service.nodeFlags, CLI, 'run', gw.prepared.configPath]);
+      const environ = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
+      for (const [key, value] of Object.entries(service.env)) expect(environ).toContain(`${key}=${value}`);
+      expect(await readlink(`/proc/${pid}/cwd`)).toBe(gw.prepared.stateDir);
     });
 
     it('the mapping is the same for both value sets (identical machines share one file)', () => {

@@ -16,9 +16,11 @@
  *
  * Any driver: `deviceConfigs` are written as given (their `mapping` paths relative to the config file),
  * with `mappingFiles` (relative path → JSON) beside the config. `service: true` starts the process as
- * systemd/fieldbridge.service does: its node flags, `NODE_ENV=production`, the state dir as working dir.
+ * systemd/fieldbridge.service does: the node flags of its ExecStart, its Environment=, the state dir as
+ * working dir (serviceLaunch reads them from the unit file).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,8 +29,38 @@ import { fileURLToPath } from 'node:url';
 const CLI = fileURLToPath(new URL('../../bin/fieldbridge.mjs', import.meta.url));
 const START_TIMEOUT_MS = 15_000;
 const EXIT_TIMEOUT_MS = 15_000;
-/** The node flags of the unit's ExecStart (systemd/fieldbridge.service), before the script. */
-export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16'] as const;
+const UNIT_FILE = fileURLToPath(new URL('../../systemd/fieldbridge.service', import.meta.url));
+
+/** How systemd/fieldbridge.service starts the gateway: node's flags before the script, and Environment=. */
+export interface ServiceLaunch {
+  readonly nodeFlags: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * Read from the unit file itself, so that the tests start the gateway as the shipped unit does even
+ * after the unit changes. Throws if ExecStart no longer has the `<node> [flags] …/bin/fieldbridge.mjs run`
+ * shape this understands.
+ */
+export function serviceLaunch(unitText = readFileSync(UNIT_FILE, 'utf8')): ServiceLaunch {
+  const lines = unitText.split('\n').map((l) => l.trim());
+  const execStart = lines.find((l) => l.startsWith('ExecStart='))?.slice('ExecStart='.length) ?? '';
+  const words = execStart.split(/\s+/);
+  const script = words.findIndex((w) => w.endsWith('/bin/fieldbridge.mjs'));
+  if (!words[0]?.endsWith('/node') || script < 1 || words[script + 1] !== 'run') {
+    throw new Error(
+      `${UNIT_FILE}: ExecStart is not "<node> [flags] …/bin/fieldbridge.mjs run …": ${execStart}`,
+    );
+  }
+  const env: Record<string, string> = {};
+  for (const line of lines.filter((l) => l.startsWith('Environment='))) {
+    for (const assignment of line.slice('Environment='.length).split(/\s+/)) {
+      const [key, ...value] = assignment.replace(/^"|"$/g, '').split('=');
+      if (key) env[key] = value.join('=');
+    }
+  }
+  return { nodeFlags: words.slice(1, script), env };
+}
 
 /** One pino line as parsed: `msg`, `level` (30 info, 40 warn, 50 error, 60 fatal), `time`, fields. */
 export interface LogLine {
@@ -159,13 +191,10 @@ export async function prepareGateway(options: PrepareGatewayOptions): Promise<Pr
   await writeFile(configPath, JSON.stringify(config, null, 2));
   // The unit's WorkingDirectory is its StateDirectory, which systemd creates before the start.
   if (options.service === true) await mkdir(stateDir, { recursive: true });
+  const service = options.service === true ? serviceLaunch() : { nodeFlags: [], env: {} };
   const launch: LaunchOptions = {
-    nodeFlags: options.service === true ? SERVICE_NODE_FLAGS : [],
-    env: {
-      ...process.env,
-      ...(options.service === true ? { NODE_ENV: 'production' } : {}),
-      ...options.env,
-    },
+    nodeFlags: service.nodeFlags,
+    env: { ...process.env, ...service.env, ...options.env },
     cwd: options.service === true ? stateDir : undefined,
   };
 
