@@ -156,7 +156,12 @@ async function expectStatusCliAgrees(gw: AcceptanceGateway, status: ApiStatus): 
   expect(result.code, `fieldbridge status: exit code (ready: ${status.gateway.ready})`).toBe(
     status.gateway.ready ? 0 : 1,
   );
-  expect(result.stdout).toContain(`gateway ${gw.gatewayId} ${status.gateway.version}, up `);
+  const g = status.gateway;
+  const verdict = !g.ready ? 'NOT READY' : g.problems.length > 0 ? 'ready, DEGRADED' : 'ready';
+  expect(result.stdout).toMatch(
+    new RegExp(`^gateway ${gw.gatewayId} ${g.version.replaceAll('.', '\\.')}, up \\d+ s: ${verdict}\n`),
+  );
+  for (const problem of g.problems) expect(result.stdout).toContain(`  - ${problem}\n`);
   expect(result.stdout).toContain(
     `broker: ${b.connected ? 'connected' : 'disconnected'}, published ${b.published}, acknowledged ${b.acknowledged}, in flight 0`,
   );

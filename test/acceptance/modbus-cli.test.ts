@@ -200,6 +200,18 @@ describe('fieldbridge status for a gateway with a device that refuses one regist
       ['flow', 'good', 1.5],
     ]);
     expect(device?.tags[1]?.error).toMatch(/exception 02/i);
+    // The CLI's row says which tag is bad and why, rather than "connected" and blank.
+    const cli = await gw.statusCli();
+    const row = tableRows(cli.stdout, [
+      'DEVICE',
+      'DRIVER',
+      'STATE',
+      'POLLS',
+      'FAILED',
+      'GOOD/BAD/STALE',
+      'LAST ERROR',
+    ])[0];
+    expect(row?.['LAST ERROR']).toBe(`tag refused: ${device?.tags[1]?.error}`);
   });
 
   it('logged no error (an exception from a device is the data, not a gateway error)', () => {
