@@ -1,13 +1,15 @@
 /**
  * `fieldbridge probe --host h [--port 502] [--unit 1] --address a [--count n] [--type float32]
  * [--area holding|input]`: reads a register range once and shows the value at each address decoded in
- * every byte/word order, so an engineer can spot the order that gives a sensible number.
+ * every byte/word order, so an engineer can spot the order that gives a sensible number (a string: high
+ * and low byte first, the mapping's "byteSwap").
  */
 import { createModbusTcpDriver } from '../../drivers/modbus/tcp-driver.ts';
 import { buildRegisterCodec } from '../../mappings/modbus/codec.ts';
 import type { BlockResult } from '../../mappings/modbus/read-plan.ts';
-import { BYTE_ORDERS, type ModbusTag } from '../../mappings/schema.ts';
+import { BYTE_ORDERS, DATA_TYPES, type ModbusTag } from '../../mappings/schema.ts';
 import type { Output } from '../cli.ts';
+import { didYouMean } from '../config/suggest.ts';
 import { createLogger } from '../log.ts';
 import { firstEvent, table } from './first-event.ts';
 
@@ -38,7 +40,13 @@ export function parseProbeOptions(flags: Readonly<Record<string, unknown>>): Pro
   const count = whole('count', 2);
   for (const value of [address, port, unitId, count]) if (typeof value === 'string') return value;
   const area = text('area') ?? 'holding';
-  if (area !== 'holding' && area !== 'input') return `--area is holding or input (got "${area}")`;
+  if (area !== 'holding' && area !== 'input') {
+    return `--area is holding or input (got "${area}")${didYouMean(area, ['holding', 'input'])}`;
+  }
+  const type = text('type') ?? 'float32';
+  if (!isProbeType(type)) {
+    return `--type ${JSON.stringify(type)} is not a register type: use one of ${PROBE_TYPES.join(', ')}${didYouMean(type, PROBE_TYPES)}`;
+  }
   return {
     host,
     port: port as number,
@@ -46,17 +54,44 @@ export function parseProbeOptions(flags: Readonly<Record<string, unknown>>): Pro
     address: address as number,
     count: count as number,
     area,
-    type: (text('type') ?? 'float32') as ProbeOptions['type'],
+    type,
   };
 }
 
-export async function runProbe(options: ProbeOptions, out: Output): Promise<number> {
-  let codecs: { order: string; codec: ReturnType<typeof buildRegisterCodec> }[];
-  try {
-    codecs = BYTE_ORDERS.map((order) => ({
-      order,
-      codec: buildRegisterCodec({ type: options.type, byteOrder: order, length: options.count }),
+/** Every data type but bool, which is one bit of a register and would need a bit number. */
+const PROBE_TYPES = DATA_TYPES.filter((type) => type !== 'bool');
+
+function isProbeType(type: string): type is ProbeOptions['type'] {
+  return (PROBE_TYPES as readonly string[]).includes(type);
+}
+
+interface Column {
+  readonly label: string;
+  readonly codec: ReturnType<typeof buildRegisterCodec>;
+}
+
+/**
+ * One column per way the registers can be read. Numbers: the four byte orders. A string has no byte
+ * order, only "byteSwap" (devices that send the low byte of each register first), so its columns are
+ * the two readings the mapping can ask for, labelled with the setting that gives each.
+ */
+function columnsFor(options: ProbeOptions): Column[] {
+  if (options.type === 'string') {
+    return [false, true].map((byteSwap) => ({
+      label: byteSwap ? 'LOW BYTE FIRST ("byteSwap": true)' : 'HIGH BYTE FIRST',
+      codec: buildRegisterCodec({ type: 'string', length: options.count, byteSwap }),
     }));
+  }
+  return BYTE_ORDERS.map((order) => ({
+    label: order,
+    codec: buildRegisterCodec({ type: options.type, byteOrder: order, length: options.count }),
+  }));
+}
+
+export async function runProbe(options: ProbeOptions, out: Output): Promise<number> {
+  let codecs: Column[];
+  try {
+    codecs = columnsFor(options);
   } catch (error) {
     out.error(`fieldbridge probe: type ${options.type}: ${(error as Error).message}`);
     return 2;
@@ -97,7 +132,7 @@ export async function runProbe(options: ProbeOptions, out: Output): Promise<numb
       [...regs].map((r) => r.toString(16).padStart(4, '0')).join(' '),
   );
   const width = codecs[0]?.codec.registers ?? 1;
-  const rows: string[][] = [['ADDRESS', ...codecs.map((c) => c.order)]];
+  const rows: string[][] = [['ADDRESS', ...codecs.map((c) => c.label)]];
   for (let offset = 0; offset + width <= regs.length; offset++) {
     rows.push([
       String(options.address + offset),
