@@ -39,7 +39,10 @@ export function createLogger(options: LogOptions = {}): Logger {
     return pino(
       base,
       pretty({
-        colorize: process.stdout.isTTY === true,
+        // pino-pretty writes to stdout unless told: the demo's and commissioning commands' logs belong on
+        // stderr, apart from what they print on stdout.
+        destination: fd,
+        colorize: tty,
         translateTime: 'SYS:HH:MM:ss.l',
         ignore: 'pid,hostname,service',
       }),
