@@ -2,7 +2,8 @@
  * The OPC UA driver (issue 5). One connection "epoch" at a time: connect → session → read the server's
  * NamespaceArray and start time → resolve every tag's node id (so `nsu=` ids follow a server that
  * reordered its namespaces, node-opcua #1059) → start subscription and poll groups → wait until something
- * breaks → tear everything down → back off (gateway/backoff.ts, never giving up) → start over.
+ * breaks → tear everything down → back off (gateway/backoff.ts, never giving up; a server certificate
+ * trusted during the wait ends it at once, retry-sleep.ts) → start over.
  *
  * Inside an epoch, a broken channel is first left to node-opcua's own session repair, which keeps the
  * server-side subscriptions when the server still has them (reactivate or TransferSubscriptions; see
@@ -15,38 +16,26 @@
  */
 
 import type { OPCUACertificateManager } from 'node-opcua-certificate-manager';
-import type { ClientSession, OPCUAClient, ReadValueIdOptions } from 'node-opcua-client';
+import type { ClientSession, ReadValueIdOptions } from 'node-opcua-client';
 import { Backoff } from '../../gateway/backoff.ts';
-import { formatNodeId, nodeIdForServer } from '../../mappings/opcua/node-id.ts';
-import type { OpcUaItemResult, OpcUaReading } from '../../mappings/opcua/reading.ts';
+import type { OpcUaReading } from '../../mappings/opcua/reading.ts';
 import type { Driver, DriverEvents } from '../driver.ts';
 import { describeConnectFailure } from './connect-failure.ts';
-import { type ErrMessageWatch, watchErrMessages } from './err-message.ts';
+import { type Epoch, teardownEpoch } from './epoch.ts';
+import { watchErrMessages } from './err-message.ts';
 import { routeNodeOpcuaLog, withLibraryLog } from './library-log.ts';
 import type { OpcUaDriverOptions } from './options.ts';
-import { pkiDir } from './pki.ts';
+import { pkiDir, trustedDir } from './pki.ts';
 import { type PollGroup, startPollGroup } from './poll-group.ts';
+import { resolveTags } from './resolve-tags.ts';
+import { sleepBeforeRetry } from './retry-sleep.ts';
 import { type ResumePath, type ServerIdentity, watchRecovery } from './session-recovery.ts';
-import { BAD_NODE_ID_UNKNOWN, BAD_NOT_CONNECTED, formatCode, statusName } from './status.ts';
+import { BAD_CERTIFICATE_UNTRUSTED, BAD_NOT_CONNECTED, formatCode, statusName } from './status.ts';
 import { type SubscriptionGroup, startSubscriptionGroup } from './subscription-group.ts';
 import { recordRefusals } from './untrusted.ts';
 import { loadUserIdentity } from './user-identity.ts';
 
 type OpcUa = typeof import('node-opcua-client');
-
-/** Resources of one connection epoch, released in reverse order. */
-interface Epoch {
-  client?: OPCUAClient;
-  session?: ClientSession;
-  certificateManager?: OPCUACertificateManager;
-  stops: (() => Promise<void> | void)[];
-  /** Set when node-opcua's repair was announced (tags bad, state disconnected) and then failed. */
-  broken?: boolean;
-  /** ERR messages the server sent on the epoch's connection (err-message.ts). */
-  errMessages?: ErrMessageWatch;
-  /** The server certificate the client refused in this epoch, for its fingerprint. */
-  refusedServerCertificate?: Uint8Array;
-}
 
 const RESUME_TEXT: Readonly<Record<ResumePath, string>> = {
   reactivated: 'session reactivated on a new channel, subscriptions kept',
@@ -96,6 +85,8 @@ export function createOpcUaDriver(
     routeNodeOpcuaLog(opcua, log);
     let lastReason: string | undefined;
     let everConnected = false;
+    /** The last attempt failed because fieldbridge does not trust the server's certificate. */
+    let untrustedServer = false;
     while (!stopped) {
       events.onConnectionState('connecting');
       const epoch: Epoch = { stops: [] };
@@ -105,6 +96,7 @@ export function createOpcUaDriver(
         endEpoch = resolve;
       });
       interrupt = endEpoch;
+      untrustedServer = false;
       try {
         await connectEpoch(opcua, OPCUACertificateManager, epoch, endEpoch);
         backoff.reset();
@@ -147,19 +139,19 @@ export function createOpcUaDriver(
         if (reason !== lastReason) log.warn({ endpoint: options.endpoint }, '%s', reason);
         else log.debug({ endpoint: options.endpoint }, '%s', reason);
         lastReason = reason;
+        untrustedServer = code === BAD_CERTIFICATE_UNTRUSTED && epoch.refusedServerCertificate !== undefined;
         allBad(reason, code);
         events.onConnectionState('disconnected', reason);
       } finally {
-        await teardown(epoch);
+        await teardownEpoch(epoch, options.timeoutMs);
       }
       if (stopped) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, backoff.next());
-        wakeSleep = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      const sleep = sleepBeforeRetry(
+        backoff.next(),
+        untrustedServer ? trustedDir(options.stateDir) : undefined,
+      );
+      wakeSleep = sleep.wake;
+      await sleep.done;
     }
   };
 
@@ -240,22 +232,7 @@ export function createOpcUaDriver(
       };
     };
     const serverIdentity = await readIdentity();
-    const namespaceArray = [...serverIdentity.namespaces];
-    const reads: (ReadValueIdOptions | undefined)[] = [];
-    const unresolved: OpcUaItemResult[] = [];
-    tags.forEach((tag, index) => {
-      const text = nodeIdForServer(tag.nodeId, namespaceArray);
-      if (text === undefined) {
-        reads.push(undefined);
-        unresolved.push({
-          tag: index,
-          error: `node ${formatNodeId(tag.nodeId)}: the server has no namespace "${String(tag.nodeId.namespace)}"`,
-          code: BAD_NODE_ID_UNKNOWN,
-        });
-        return;
-      }
-      reads.push({ nodeId: opcua.resolveNodeId(text), attributeId: opcua.AttributeIds.Value });
-    });
+    const { reads, unresolved } = resolveTags(opcua, tags, serverIdentity.namespaces);
     if (unresolved.length > 0) events.onReading({ ts: Date.now(), results: unresolved });
 
     const polls: PollGroup[] = [];
@@ -363,26 +340,6 @@ export function createOpcUaDriver(
     }
   };
 
-  const teardown = async (epoch: Epoch): Promise<void> => {
-    for (const stop of epoch.stops.reverse()) {
-      await guarded(() => stop());
-    }
-    if (epoch.session !== undefined) {
-      const session = epoch.session;
-      session.removeAllListeners();
-      await guarded(() => withTimeout(session.close(true), options.timeoutMs));
-    }
-    if (epoch.client !== undefined) {
-      const client = epoch.client;
-      client.removeAllListeners();
-      await guarded(() => withTimeout(client.disconnect(), options.timeoutMs));
-    }
-    if (epoch.certificateManager !== undefined) {
-      const manager = epoch.certificateManager;
-      await guarded(() => manager.dispose());
-    }
-  };
-
   return {
     stats,
     async start() {
@@ -409,20 +366,4 @@ export function createOpcUaDriver(
       events.onConnectionState('disconnected', 'stopped');
     },
   };
-}
-
-async function guarded(step: () => Promise<void> | void): Promise<void> {
-  try {
-    await step();
-  } catch {
-    // Tearing down a broken connection fails in many uninteresting ways; the next epoch starts clean.
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

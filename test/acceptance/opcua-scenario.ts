@@ -74,11 +74,13 @@ export async function expectAllTypes(
   prefix: string,
   stamps: StampContext,
   names: readonly string[] = Object.keys(EXPECTED),
+  timeoutMs?: number,
 ): Promise<Map<string, TagMessage>> {
   const out = new Map<string, TagMessage>();
   for (const name of names) {
     const expected = EXPECTED[name] as ExpectedTag;
-    const message = await waitForTag(sub, gw.topic(device, `${prefix}${name}`), (m) => m.quality === 'good');
+    const topic = gw.topic(device, `${prefix}${name}`);
+    const message = await waitForTag(sub, topic, (m) => m.quality === 'good', timeoutMs);
     expectStamps(message, stamps);
     expectTagValue(message, expected);
     out.set(name, message);
