@@ -3,11 +3,17 @@
  * was damaged while the gateway was stopped, and a second gateway started on the same state dir.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LEVEL } from '../helpers/gateway-process.ts';
-import { expectNothingLost, type FaultRig, startFaultRig } from './fault-rig.ts';
+import {
+  expectNothingLost,
+  expectSeqsNeverReused,
+  type FaultRig,
+  startFaultRig,
+  until,
+} from './fault-rig.ts';
 
 let rig: FaultRig | undefined;
 afterEach(async () => {
@@ -59,6 +65,37 @@ describe('the queue directory', () => {
     const old = rig.delivered().filter((d) => d.boot !== boot);
     expect(Math.min(...fresh.map((d) => d.seq))).toBeGreaterThan(Math.max(...old.map((d) => d.seq)));
     expect(second.exited).toBe(false);
+    expect(await second.stop()).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
+  it('CURRENT deleted: no new store over the old one; moved aside, salvaged whole, nothing lost', async () => {
+    rig = await startFaultRig();
+    const first = await rig.gw.start();
+    await rig.waitForMore(50);
+    // A backlog on disk when the gateway stops: it must all arrive after the damage.
+    await rig.drain();
+    await rig.broker.stop();
+    rig.plc.resume();
+    const readsAtStop = rig.plc.reads;
+    await until(() => rig!.plc.reads >= readsAtStop + 150);
+    expect(await first.stop()).toEqual({ code: 0, signal: null });
+    await unlink(join(rig.gw.queueDir, 'CURRENT'));
+
+    await rig.broker.restart();
+    const second = await rig.gw.start();
+    const moved = second.logs.find((l) => l.level >= LEVEL.error && typeof l.movedTo === 'string');
+    expect(moved?.msg).toContain('CURRENT is missing but the directory holds a store');
+    expect(moved?.msg).toContain('nothing is missing');
+    expect(moved?.salvaged as number).toBeGreaterThan(100);
+    expect(moved?.lost).toBe(0);
+    const opened = await second.waitForLog((l) => l.msg.startsWith('queue opened'));
+    expect(opened.depth).toBe(moved?.salvaged);
+    const counts = await rig.drain();
+    expectNothingLost(counts, rig.maxSeq());
+    expectSeqsNeverReused(rig.delivered());
+    console.info(
+      `CURRENT deleted: ${moved?.salvaged as number} messages salvaged, ${counts.missing.length} missing`,
+    );
     expect(await second.stop()).toEqual({ code: 0, signal: null });
   }, 60_000);
 
