@@ -9,7 +9,8 @@
  * Variables of every supported built-in type live under Objects/Plant in the namespace PLANT_NS
  * (`nsu=${PLANT_NS};s=<name>`, see TEST_VARIABLES). `reorderNamespaces` registers a decoy namespace
  * before it, so the plant namespace moves from index 2 to 3: a client that keeps numeric indexes across a
- * reconnect reads the wrong (missing) nodes. `Counter` changes every 100 ms so a test can see values
+ * reconnect reads the wrong nodes: missing ones, or the decoy's own `s=Double` (DECOY_DOUBLE, under
+ * Objects/Decoy), which has the identifier of a plant variable and another value. `Counter` changes every 100 ms so a test can see values
  * resume. Users: OPERATOR (password OPERATOR_PASSWORD), and X.509 user certificates that are in
  * `userTrustedDir` (the user PKI's trusted/certs; `trustUserCertificate(pem)` puts one there). By default
  * the server accepts any client *application* certificate; with `trustClients: false` it refuses one it
@@ -39,6 +40,8 @@ import { OPCUAServer } from 'node-opcua-server';
 
 export const PLANT_NS = 'urn:fieldbridge:test:plant';
 export const DECOY_NS = 'urn:fieldbridge:test:decoy';
+/** The value of the decoy namespace's `s=Double`, unlike Plant's Double (3.25). */
+export const DECOY_DOUBLE = -1.5;
 export const OPERATOR = 'operator';
 export const OPERATOR_PASSWORD = 'op-secret-1';
 
@@ -160,9 +163,20 @@ async function launch(options: LaunchOptions): Promise<{ server: OPCUAServer; pl
   await server.initialize();
   const addressSpace = server.engine.addressSpace;
   if (addressSpace === null) throw new Error('test OPC UA server: no address space after initialize');
-  if (reorder) addressSpace.registerNamespace(DECOY_NS);
+  const decoyFirst = reorder ? addressSpace.registerNamespace(DECOY_NS) : undefined;
   const plant = addressSpace.registerNamespace(PLANT_NS);
-  if (!reorder) addressSpace.registerNamespace(DECOY_NS);
+  const decoy = decoyFirst ?? addressSpace.registerNamespace(DECOY_NS);
+  const decoyFolder = decoy.addFolder(addressSpace.rootFolder.objects, {
+    browseName: 'Decoy',
+    nodeId: 's=Decoy',
+  });
+  decoy.addVariable({
+    componentOf: decoyFolder,
+    browseName: 'Double',
+    nodeId: 's=Double',
+    dataType: DataType.Double,
+    value: new Variant({ dataType: DataType.Double, value: DECOY_DOUBLE }),
+  });
   const folder = plant.addFolder(addressSpace.rootFolder.objects, { browseName: 'Plant', nodeId: 's=Plant' });
   for (const [name, [dataType, value, array]] of Object.entries(TEST_VARIABLES)) {
     const variant = new Variant({
