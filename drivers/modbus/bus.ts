@@ -3,11 +3,9 @@
  * shared by the devices (unit ids) on it, ONE transaction at a time, and the schedule that shares the
  * line between them.
  *
- * Schedule: each member (device) has a poll grid (start + phase + k·interval, first poll at start). The member whose slot is the
- * earliest runs next, so when the line is busy the devices take turns instead of one starving the
- * others. A poll may start up to one interval late; slots missed by more than that are skipped, never
- * queued (a queue of overdue polls would only grow), counted in `skippedPolls` and logged once per bus
- * (after a few, so one GC pause does not count): the configured polls do not fit in the line's capacity. Writes run between polls, before any poll.
+ * Schedule (bus-schedule.ts): the member (device) whose poll slot is the earliest runs next, so when the
+ * line is busy the devices take turns; overdue slots are skipped, not queued. Writes run between polls,
+ * before any poll. Line events are logged by every device on the line (line-users.ts).
  *
  * Connection: opened at start and re-opened with jittered backoff forever (gateway/backoff.ts), so an
  * unplugged USB adapter or a rebooted serial server comes back by itself; each bus has its own backoff,
@@ -21,6 +19,8 @@ import type { Logger } from 'pino';
 import { Backoff, type BackoffOptions } from '../../gateway/backoff.ts';
 import type { ReadFailure } from '../../mappings/modbus/read-plan.ts';
 import type { ConnectionState } from '../driver.ts';
+import { BusSchedule } from './bus-schedule.ts';
+import { LineUsers } from './line-users.ts';
 import { type ByteLink, errorText, type OpenLink } from './link.ts';
 import type { ModbusRequest } from './protocol/pdu.ts';
 import { type Exchange, ModbusSession, type SessionOptions } from './session.ts';
@@ -57,7 +57,10 @@ export interface ModbusBusOptions {
   readonly session: Omit<SessionOptions, 'now'>;
   readonly dropOnFailure: boolean;
   readonly backoff?: BackoffOptions | undefined;
+  /** Logs for the line while no device has joined `users` (a bus of its own: Modbus TCP). */
   readonly log: Logger;
+  /** The devices sharing this bus (RTU lines), whose loggers speak for it. Default: none, `log` speaks. */
+  readonly users?: LineUsers | undefined;
   /** Monotonic clock in ms (default performance.now). */
   readonly now?: () => number;
 }
@@ -71,17 +74,7 @@ export interface ModbusBusStats {
   readonly skippedPolls: number;
 }
 
-/** Skipped slots on a bus before the one-time overload warning. */
-const OVERLOAD_REPORT_AFTER = 5;
-
 type StateListener = (state: ConnectionState, reason?: string) => void;
-
-interface Slot {
-  readonly member: BusMember;
-  due: number;
-  /** Until the first poll has run: the phase still to add to its grid. */
-  phase: number;
-}
 
 interface Job {
   run(io: BusIo): Promise<void>;
@@ -90,10 +83,10 @@ interface Job {
 export class ModbusBus {
   readonly name: string;
   readonly #options: ModbusBusOptions;
-  readonly #log: Logger;
+  readonly #users: LineUsers;
+  readonly #schedule: BusSchedule;
   readonly #now: () => number;
   readonly #backoff: Backoff;
-  readonly #slots: Slot[] = [];
   readonly #jobs: Job[] = [];
   readonly #listeners = new Set<StateListener>();
   readonly #io: BusIo;
@@ -114,14 +107,13 @@ export class ModbusBus {
   #stopped = false;
   #connects = 0;
   #staleBefore = 0;
-  #skippedPolls = 0;
-  #overloadLogged = false;
 
   constructor(options: ModbusBusOptions) {
     this.name = options.name;
     this.#options = options;
-    this.#log = options.log;
+    this.#users = options.users ?? new LineUsers(options.log);
     this.#now = options.now ?? (() => performance.now());
+    this.#schedule = new BusSchedule(options.name, this.#now, this.#users);
     this.#backoff = new Backoff(options.backoff);
     this.#io = {
       request: (unitId, request, timeoutMs) => this.#request(unitId, request, timeoutMs),
@@ -141,7 +133,7 @@ export class ModbusBus {
     return {
       connects: this.#connects,
       staleReplies: this.#staleBefore + (this.#session?.staleReplies ?? 0),
-      skippedPolls: this.#skippedPolls,
+      skippedPolls: this.#schedule.skippedPolls,
     };
   }
 
@@ -160,18 +152,9 @@ export class ModbusBus {
 
   /** Adds a device to the schedule (its first poll is due at once); returns the detach function. */
   attach(member: BusMember): () => void {
-    const phase = member.phaseMs ?? 0;
-    const slot: Slot = {
-      member,
-      due: this.#now(),
-      phase: phase > 0 && phase < member.intervalMs ? phase : 0,
-    };
-    this.#slots.push(slot);
+    const detach = this.#schedule.attach(member);
     this.#wakeUp();
-    return () => {
-      const index = this.#slots.indexOf(slot);
-      if (index >= 0) this.#slots.splice(index, 1);
-    };
+    return detach;
   }
 
   /** Runs `job` alone on the bus, before the next poll (writes). Rejects if the bus stops first. */
@@ -207,58 +190,25 @@ export class ModbusBus {
     while (!this.#stopped) {
       const job = this.#jobs.shift();
       if (job !== undefined) {
-        await this.#guard(job.run(this.#io));
+        await this.#guard(job.run(this.#io), 'a write');
         continue;
       }
-      const slot = this.#earliest();
-      if (slot === undefined) {
-        await this.#sleep(Number.POSITIVE_INFINITY);
+      const next = this.#schedule.next();
+      if ('waitMs' in next) {
+        await this.#sleep(next.waitMs);
         continue;
       }
-      const now = this.#now();
-      if (slot.due > now) {
-        await this.#sleep(slot.due - now);
-        continue;
-      }
-      const interval = slot.member.intervalMs;
-      const missed = Math.floor((now - slot.due) / interval);
-      if (missed > 0) {
-        slot.due += missed * interval;
-        this.#skip(slot.member, missed);
-      }
-      slot.due += slot.phase > 0 ? slot.phase : interval;
-      slot.phase = 0;
-      await this.#guard(slot.member.poll(this.#io));
+      await this.#guard(next.member.poll(this.#io), next.member.name);
     }
   }
 
-  async #guard(work: Promise<void>): Promise<void> {
+  /** Polls and writes must not reject; if one does anyway, it is a bug to report, not a reason to stop. */
+  async #guard(work: Promise<void>, what: string): Promise<void> {
     try {
       await work;
     } catch (error) {
-      this.#log.error({ err: error }, '%s: poll failed unexpectedly', this.name);
+      this.#users.log((log) => log.error({ err: error }, '%s: %s failed unexpectedly', this.name, what));
     }
-  }
-
-  #earliest(): Slot | undefined {
-    let best: Slot | undefined;
-    for (const slot of this.#slots) if (best === undefined || slot.due < best.due) best = slot;
-    return best;
-  }
-
-  #skip(member: BusMember, count: number): void {
-    this.#skippedPolls += count;
-    member.skipped(count);
-    // One slot lost to a GC pause is noise; a handful means the schedule really does not fit.
-    if (this.#overloadLogged || this.#skippedPolls < OVERLOAD_REPORT_AFTER) return;
-    this.#overloadLogged = true;
-    const demand = this.#slots.map((s) => `${s.member.name} every ${s.member.intervalMs} ms`).join(', ');
-    this.#log.warn(
-      "%s: the configured polls do not fit in the line's capacity (%s); %d poll slot(s) skipped so far, overdue polls are skipped rather than piled up (see skippedPolls). Lower the poll rates, the timeouts or the number of devices on this line",
-      this.name,
-      demand,
-      this.#skippedPolls,
-    );
   }
 
   #sleep(ms: number): Promise<void> {
@@ -321,7 +271,7 @@ export class ModbusBus {
     const abort = new AbortController();
     this.#abortConnect = abort;
     const session = new ModbusSession({ ...this.#options.session, now: this.#now });
-    this.#log.debug('%s: connecting', this.name);
+    this.#users.log((log) => log.debug('%s: connecting', this.name));
     this.#connecting = this.#options
       .open(
         {
@@ -375,7 +325,9 @@ export class ModbusBus {
       // It has answered before: re-open at once and quietly (one-request-per-connection devices, idle
       // timeouts). Only a failed re-open reports the outage, with this reason.
       this.#lostReason = reason;
-      this.#log.debug('%s: connection closed after answering (%s); reconnecting at once', this.name, reason);
+      this.#users.log((log) =>
+        log.debug('%s: connection closed after answering (%s); reconnecting at once', this.name, reason),
+      );
       this.#connect();
       return;
     }
@@ -408,7 +360,8 @@ export class ModbusBus {
   #scheduleReconnect(): void {
     if (this.#stopped || this.#reconnectTimer !== undefined || this.#connecting !== undefined) return;
     const delay = this.#backoff.next();
-    this.#log.debug('%s: reconnecting in %d ms (attempt %d)', this.name, delay, this.#backoff.attempt);
+    const attempt = this.#backoff.attempt;
+    this.#users.log((log) => log.debug('%s: reconnecting in %d ms (attempt %d)', this.name, delay, attempt));
     this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
   }
 
@@ -416,8 +369,9 @@ export class ModbusBus {
     if (state === this.#state) return;
     this.#state = state;
     this.#stateReason = reason;
-    if (state === 'disconnected') this.#log.warn('disconnected from %s: %s', this.name, reason);
-    else this.#log.info('%s %s', state, this.name);
+    if (state === 'disconnected')
+      this.#users.log((log) => log.warn('disconnected from %s: %s', this.name, reason));
+    else this.#users.log((log) => log.info('%s %s', state, this.name));
     for (const listener of this.#listeners) listener(state, reason);
   }
 }

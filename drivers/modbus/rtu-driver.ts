@@ -11,6 +11,8 @@ import type { ModbusBusRegistry } from './bus-registry.ts';
 import { createModbusDeviceDriver, type ModbusDeviceDriver } from './device-driver.ts';
 import type { DevicePollerOptions, ModbusDriverReading } from './device-poller.ts';
 import { describeSerialLine, lineTiming } from './line-timing.ts';
+import type { LineUsers } from './line-users.ts';
+import type { OpenLink } from './link.ts';
 import { type SerialLineSettings, serialLinkOpener } from './serial-link.ts';
 import { tcpLinkOpener } from './tcp-link.ts';
 
@@ -31,9 +33,12 @@ export interface ModbusRtuDriverOptions extends Omit<DevicePollerOptions, 'now'>
   readonly unitId: number;
   /** Shared by the gateway's devices, so devices on one line share its bus. */
   readonly buses: ModbusBusRegistry;
-  /** Reopening the line (taken from the first device on it). */
+  /** Reopening the line: a line setting, every device on the line must give the same (or none). */
   readonly backoff?: BackoffOptions | undefined;
-  /** After a timeout, wait this long for a late reply to pass before the next request (default: the timeout). */
+  /**
+   * After a timeout, wait this long for a late reply to pass before the next request (default: the
+   * request's timeout). A line setting: every device on the line must give the same (or none).
+   */
   readonly lateReplyGuardMs?: number | undefined;
 }
 
@@ -48,43 +53,66 @@ export function createModbusRtuDriver(
 }
 
 function leaseBus(options: ModbusRtuDriverOptions) {
-  const { line, log } = options;
+  const { line } = options;
+  const user = { device: options.device, log: options.log, timeoutMs: options.timeoutMs };
   if (line.kind === 'serial') {
     const timing = lineTiming(line, line.interFrameDelayMs);
-    const settings = describeSerialLine(line, line.interFrameDelayMs);
-    return options.buses.lease(`serial:${line.path}`, settings, options.device, () =>
-      bus(options, `serial ${line.path}`, serialLinkOpener(line), timing),
+    const settings = `${describeSerialLine(line, line.interFrameDelayMs)}${sharedSettings(options)}`;
+    return options.buses.lease(`serial:${line.path}`, settings, user, (users) =>
+      bus(options, users, `serial ${line.path}`, serialLinkOpener(line), timing),
     );
   }
   const target = `${line.host}:${line.port}`;
   const timing = { charTimeMs: 0, interFrameDelayMs: line.interFrameDelayMs ?? 1.75 };
-  return options.buses.lease(`rtu-tcp:${target}`, `RTU over TCP`, options.device, () =>
-    bus(
-      options,
-      `RTU over TCP ${target}`,
-      tcpLinkOpener({ ...line, connectTimeoutMs: options.timeoutMs }),
-      timing,
-    ),
-  );
+  const settings = `inter-frame ${round(timing.interFrameDelayMs)} ms${sharedSettings(options)}`;
+  return options.buses.lease(`rtu-tcp:${target}`, settings, user, (users) => {
+    // The connect serves every device on the serial server: it may take the longest of their timeouts,
+    // whichever devices are on it at the time of the attempt.
+    const open: OpenLink = (handlers, signal) =>
+      tcpLinkOpener({ ...line, connectTimeoutMs: users.longestTimeoutMs(options.timeoutMs) })(
+        handlers,
+        signal,
+      );
+    return bus(options, users, `RTU over TCP ${target}`, open, timing);
+  });
+}
 
-  function bus(
-    o: ModbusRtuDriverOptions,
-    name: string,
-    open: ReturnType<typeof tcpLinkOpener>,
-    timing: { charTimeMs: number; interFrameDelayMs: number },
-  ): ModbusBus {
-    return new ModbusBus({
-      name,
-      open,
-      session: {
-        framing: 'rtu',
-        charTimeMs: timing.charTimeMs,
-        interFrameDelayMs: timing.interFrameDelayMs,
-        ...(o.lateReplyGuardMs !== undefined && { lateReplyGuardMs: o.lateReplyGuardMs }),
-      },
-      dropOnFailure: false,
-      backoff: o.backoff,
-      log,
-    });
-  }
+/**
+ * The rest of what the first device on a line would otherwise decide for all of them: the late-reply
+ * quarantine after a timeout (one line, one quarantine) and the reconnect backoff (one connection).
+ * Named only when set, so devices that leave both at their defaults agree.
+ */
+function sharedSettings(o: ModbusRtuDriverOptions): string {
+  const guard = o.lateReplyGuardMs === undefined ? '' : `, late-reply guard ${o.lateReplyGuardMs} ms`;
+  const b = o.backoff;
+  const backoff =
+    b === undefined ? '' : `, reconnect backoff ${b.initialMs ?? 'default'}..${b.maxMs ?? 'default'} ms`;
+  return `${guard}${backoff}`;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+function bus(
+  o: ModbusRtuDriverOptions,
+  users: LineUsers,
+  name: string,
+  open: OpenLink,
+  timing: { charTimeMs: number; interFrameDelayMs: number },
+): ModbusBus {
+  return new ModbusBus({
+    name,
+    open,
+    session: {
+      framing: 'rtu',
+      charTimeMs: timing.charTimeMs,
+      interFrameDelayMs: timing.interFrameDelayMs,
+      ...(o.lateReplyGuardMs !== undefined && { lateReplyGuardMs: o.lateReplyGuardMs }),
+    },
+    dropOnFailure: false,
+    backoff: o.backoff,
+    log: o.log,
+    users,
+  });
 }

@@ -70,7 +70,8 @@ function openPort(port: SerialPort, path: string, signal: AbortSignal): Promise<
   });
 }
 
-class SerialLink implements ByteLink {
+/** An open port as a link (exported for the tests, which feed its port events directly). */
+export class SerialLink implements ByteLink {
   readonly target: string;
   readonly #port: SerialPort;
   readonly #handlers: LinkHandlers;

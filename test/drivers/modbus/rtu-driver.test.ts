@@ -69,13 +69,15 @@ function rtuDriver(
 ): Started {
   const rec = recorder();
   const { blocks, ...rest } = options;
+  const device = options.device ?? `unit-${options.unitId}`;
   const driver = createModbusRtuDriver(
     {
-      device: `unit-${options.unitId}`,
+      device,
       timeoutMs: 100,
       pollIntervalMs: 20,
       plan: { blocks },
-      log: line.log,
+      // Each device logs through its own logger, as under the gateway (its `device` field).
+      log: line.log.child({ device }),
       buses: line.buses,
       backoff: { initialMs: 20, maxMs: 50 },
       ...rest,
@@ -280,8 +282,13 @@ describe('Modbus RTU on a serial line', () => {
     for (const s of skipped) expect(s).toBeGreaterThan(0);
     // Demand 200 polls/s, capacity ~100/s: polls are skipped, not queued (the counts stay bounded).
     expect(mean).toBeLessThan(80);
+    // Once per line, said by every device on it under its own name (line-users.ts).
     const warnings = line.lines.filter((l) => l.msg.includes("do not fit in the line's capacity"));
-    expect(warnings).toHaveLength(1);
+    expect(warnings.map((l) => (l as { device?: string }).device).sort()).toEqual([
+      'unit-1',
+      'unit-2',
+      'unit-3',
+    ]);
   });
 
   it('reconnects by itself when the adapter is unplugged and comes back, other lines unaffected', async () => {
