@@ -10,7 +10,8 @@ import { ModbusBus } from './bus.ts';
 import type { ModbusBusRegistry } from './bus-registry.ts';
 import { createModbusDeviceDriver, type ModbusDeviceDriver } from './device-driver.ts';
 import type { DevicePollerOptions, ModbusDriverReading } from './device-poller.ts';
-import { describeSerialLine, lineTiming } from './line-timing.ts';
+import { rtuLineSettings, TCP_INTER_FRAME_MS } from './line-settings.ts';
+import { lineTiming } from './line-timing.ts';
 import type { LineUsers } from './line-users.ts';
 import type { OpenLink } from './link.ts';
 import { type SerialLineSettings, serialLinkOpener } from './serial-link.ts';
@@ -57,14 +58,14 @@ function leaseBus(options: ModbusRtuDriverOptions) {
   const user = { device: options.device, log: options.log, timeoutMs: options.timeoutMs };
   if (line.kind === 'serial') {
     const timing = lineTiming(line, line.interFrameDelayMs);
-    const settings = `${describeSerialLine(line, line.interFrameDelayMs)}${sharedSettings(options)}`;
+    const settings = rtuLineSettings(line, options);
     return options.buses.lease(`serial:${line.path}`, settings, user, (users) =>
       bus(options, users, `serial ${line.path}`, serialLinkOpener(line), timing),
     );
   }
   const target = `${line.host}:${line.port}`;
-  const timing = { charTimeMs: 0, interFrameDelayMs: line.interFrameDelayMs ?? 1.75 };
-  const settings = `inter-frame ${round(timing.interFrameDelayMs)} ms${sharedSettings(options)}`;
+  const timing = { charTimeMs: 0, interFrameDelayMs: line.interFrameDelayMs ?? TCP_INTER_FRAME_MS };
+  const settings = rtuLineSettings(line, options);
   return options.buses.lease(`rtu-tcp:${target}`, settings, user, (users) => {
     // The connect serves every device on the serial server: it may take the longest of their timeouts,
     // whichever devices are on it at the time of the attempt.
@@ -75,23 +76,6 @@ function leaseBus(options: ModbusRtuDriverOptions) {
       );
     return bus(options, users, `RTU over TCP ${target}`, open, timing);
   });
-}
-
-/**
- * The rest of what the first device on a line would otherwise decide for all of them: the late-reply
- * quarantine after a timeout (one line, one quarantine) and the reconnect backoff (one connection).
- * Named only when set, so devices that leave both at their defaults agree.
- */
-function sharedSettings(o: ModbusRtuDriverOptions): string {
-  const guard = o.lateReplyGuardMs === undefined ? '' : `, late-reply guard ${o.lateReplyGuardMs} ms`;
-  const b = o.backoff;
-  const backoff =
-    b === undefined ? '' : `, reconnect backoff ${b.initialMs ?? 'default'}..${b.maxMs ?? 'default'} ms`;
-  return `${guard}${backoff}`;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }
 
 function bus(
