@@ -19,6 +19,7 @@ import { LEVEL } from '../helpers/gateway-process.ts';
 import { type Mosquitto, startMosquitto } from '../helpers/mosquitto.ts';
 import { OPERATOR, OPERATOR_PASSWORD } from '../helpers/opcua-server.ts';
 import { expectAgreement } from './agreement.ts';
+import { tableRows } from './cli.ts';
 import { type AcceptanceGateway, expectNoUnexpectedErrors, startAcceptanceGateway } from './harness.ts';
 import { deviceMessages, expectStamps, type TagMessage, waitForOnline } from './messages.ts';
 import { type MqttSub, startMqttSub } from './mqtt-sub.ts';
@@ -179,6 +180,20 @@ describe("OPC UA Sign / SignAndEncrypt + user name through 'fieldbridge run', tr
       }, 60_000);
     }
   }
+
+  it("`fieldbridge read` from another directory uses the config's state dir, so the trust made for the gateway", async () => {
+    // Run from `dir`, which has no ./state: only the config's gateway.stateDir holds the trusted certificate.
+    const result = await gw.cli(['read', gw.prepared.configPath, 'sealed'], {
+      cwd: dir,
+      env: { PLANT_OPCUA_PASSWORD: OPERATOR_PASSWORD },
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const rows = tableRows(result.stdout, ['TAG', 'VALUE', 'UNIT', 'QUALITY', 'ERROR']);
+    expect(rows).toHaveLength(TAG_COUNT);
+    for (const row of rows) expect(row.QUALITY, row.TAG).toBe('good');
+    expect(rows.find((r) => r.TAG === 's_Int64Big')?.VALUE).toBe('"9007199254740993"');
+    expect(result.stdout + result.stderr).not.toContain(OPERATOR_PASSWORD);
+  });
 
   it('/metrics, /api/status and `fieldbridge status` agree; both devices connected, the gateway ready', async () => {
     const status = await expectAgreement(gw, sub, { boot });
