@@ -1,7 +1,7 @@
 /**
  * Checks on the devices that share a Modbus RTU line, which `run` used to be the first to notice:
- * - every modbus-rtu device on one port must ask for the same line settings (the bus registry refuses
- *   the second otherwise; the text compared is the registry's own, describeSerialLine);
+ * - every device on one line (a serial port, or a serial server's host:port) must ask for the same line
+ *   settings (the bus registry refuses the second otherwise; the text compared is the driver's own);
  * - a unit id is polled by one device per line: two devices with the same unit id on one line read the
  *   same unit and publish its values under both names — nearly always a copied device whose unitId was
  *   not changed, and wrong data is worse than none;
@@ -12,7 +12,7 @@
  */
 import { constants } from 'node:fs';
 import { access, realpath, stat } from 'node:fs/promises';
-import { describeSerialLine } from '../../drivers/modbus/line-timing.ts';
+import { rtuLineSettings } from '../../drivers/modbus/line-settings.ts';
 import { field } from './gateway-checks.ts';
 import { type Issue, pointerOf } from './problems.ts';
 import { serialLineOf } from './serial-line.ts';
@@ -29,7 +29,19 @@ interface LineDevice {
   readonly port?: string;
 }
 
-const SETTING_FIELDS = ['baudRate', 'dataBits', 'parity', 'stopBits', 'interFrameDelayMs'] as const;
+/**
+ * The fields of a device that set its whole line, and so must agree between the devices on it; the
+ * settings text compared is the one the RTU driver gives the bus registry (rtuLineSettings).
+ */
+const SERIAL_FIELDS = [
+  'baudRate',
+  'dataBits',
+  'parity',
+  'stopBits',
+  'interFrameDelayMs',
+  'lateReplyGuardMs',
+] as const;
+const TCP_LINE_FIELDS = ['interFrameDelayMs', 'lateReplyGuardMs'] as const;
 
 export function checkSerialLines(devices: unknown): Issue[] {
   const lineDevices = rtuDevices(devices);
@@ -79,7 +91,7 @@ function checkUnitIds(devices: readonly LineDevice[]): Issue[] {
   return issues;
 }
 
-/** Enabled modbus-rtu / modbus-rtu-tcp devices whose line fields have the schema's types. */
+/** Enabled modbus-rtu / modbus-rtu-tcp devices, with their line's settings where the fields are typed. */
 function rtuDevices(devices: unknown): LineDevice[] {
   if (!Array.isArray(devices)) return [];
   const result: LineDevice[] = [];
@@ -89,36 +101,30 @@ function rtuDevices(devices: unknown): LineDevice[] {
     const name = String(field(device, 'name') ?? `devices[${index}]`);
     const unitId = field(device, 'unitId') ?? 1;
     if (typeof unitId !== 'number') return;
+    const fields = driver === 'modbus-rtu' ? SERIAL_FIELDS : TCP_LINE_FIELDS;
+    const explicit = fields.filter((f) => field(device, f) !== undefined);
+    const typed = explicit.every((f) => typeof field(device, f) === (f === 'parity' ? 'string' : 'number'));
+    const shared = { lateReplyGuardMs: field(device, 'lateReplyGuardMs') as number | undefined };
+    const interFrameDelayMs = field(device, 'interFrameDelayMs') as number | undefined;
+    const port = field(device, 'port');
     if (driver === 'modbus-rtu-tcp') {
       const host = field(device, 'host');
-      const port = field(device, 'port');
       if (typeof host !== 'string' || typeof port !== 'number') return;
-      result.push({ index, name, unitId, line: `RTU over TCP ${host}:${port}` });
+      const settings = rtuLineSettings({ kind: 'tcp', host, port, interFrameDelayMs }, shared);
+      result.push({
+        index,
+        name,
+        unitId,
+        line: `RTU over TCP ${host}:${port}`,
+        explicit,
+        ...(typed && { settings }),
+      });
       return;
     }
-    if (driver !== 'modbus-rtu') return;
-    const port = field(device, 'port');
-    if (typeof port !== 'string' || port === '') return;
-    const explicit = SETTING_FIELDS.filter((f) => field(device, f) !== undefined);
-    const line = serialLineOf({
-      port,
-      ...Object.fromEntries(explicit.map((f) => [f, field(device, f)])),
-    });
-    const typed =
-      typeof line.baudRate === 'number' &&
-      typeof line.dataBits === 'number' &&
-      typeof line.parity === 'string' &&
-      typeof line.stopBits === 'number' &&
-      (line.interFrameDelayMs === undefined || typeof line.interFrameDelayMs === 'number');
-    result.push({
-      index,
-      name,
-      unitId,
-      line: `serial ${port}`,
-      port,
-      explicit,
-      ...(typed && { settings: describeSerialLine(line, line.interFrameDelayMs) }),
-    });
+    if (driver !== 'modbus-rtu' || typeof port !== 'string' || port === '') return;
+    const line = serialLineOf({ port, ...Object.fromEntries(explicit.map((f) => [f, field(device, f)])) });
+    const settings = rtuLineSettings({ kind: 'serial', ...line }, shared);
+    result.push({ index, name, unitId, line: `serial ${port}`, port, explicit, ...(typed && { settings }) });
   });
   return result;
 }
