@@ -11,6 +11,7 @@ import type { TagSample } from '../../mappings/sample.ts';
 import type { Output } from '../cli.ts';
 import { loadConfig } from '../config/load.ts';
 import { formatProblems } from '../config/problems.ts';
+import { DEFAULT_TIMEOUT_MS as OPCUA_DEFAULT_TIMEOUT_MS } from '../devices/opcua.ts';
 import { loadDevicePlugin } from '../devices/registry.ts';
 import { resolveStateDir } from '../gateway.ts';
 import { createLogger } from '../log.ts';
@@ -35,7 +36,10 @@ export async function runRead(
   }
   const log = createLogger({ level: 'error', stderr: true });
   const plugin = await loadDevicePlugin(device.config);
-  const timeoutMs = 3 * (device.config.timeoutMs ?? 1000) + 2000;
+  // The driver's own default request timeout: an OPC UA connect (secure channel, RSA, maybe the first
+  // certificate) takes seconds where a Modbus poll takes milliseconds.
+  const driverTimeoutMs = device.config.driver === 'opcua' ? OPCUA_DEFAULT_TIMEOUT_MS : 1000;
+  const timeoutMs = 3 * (device.config.timeoutMs ?? driverTimeoutMs) + 2000;
   const context = {
     stateDir: resolveStateDir(result.config.config, env),
     env,

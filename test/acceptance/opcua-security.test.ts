@@ -172,20 +172,25 @@ describe("OPC UA Sign / SignAndEncrypt + user name through 'fieldbridge run', tr
       ['s_', 'subscription'],
       ['p_', 'poll'],
     ] as const) {
-      it(`${securityMode} (${name}), ${group} group: every type arrives good, with no restart`, async () => {
+      it(`${securityMode} (${name}), ${group} group: every type arrives good, with no restart`, {
+        timeout: 60_000,
+      }, async () => {
         // The server's trust is not something the gateway can watch: the next attempt comes with the
         // reconnect backoff (at most 30 s).
         const stamps = { boot, notBefore: serverStartedAt };
         await expectAllTypes(sub, gw, name, prefix, stamps, undefined, BACKOFF_MAX_MS + 15_000);
-      }, 60_000);
+      });
     }
   }
 
-  it("`fieldbridge read` from another directory uses the config's state dir, so the trust made for the gateway", async () => {
+  it("`fieldbridge read` from another directory uses the config's state dir, so the trust made for the gateway", {
+    timeout: 90_000,
+  }, async () => {
     // Run from `dir`, which has no ./state: only the config's gateway.stateDir holds the trusted certificate.
     const result = await gw.cli(['read', gw.prepared.configPath, 'sealed'], {
       cwd: dir,
       env: { PLANT_OPCUA_PASSWORD: OPERATOR_PASSWORD },
+      timeoutMs: 60_000,
     });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     const rows = tableRows(result.stdout, ['TAG', 'VALUE', 'UNIT', 'QUALITY', 'ERROR']);
