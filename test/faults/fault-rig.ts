@@ -150,7 +150,10 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
           if (d.value === (newest & 0xffff)) newestSeen.add(d.topic);
         }
         if (newestSeen.size !== plc.tagNames.length) return false;
-        return !allSeqs || (c.unique >= maxSeq - unstoredCount() && sub.counts(expectedSeqs()).missing.length === 0);
+        return (
+          !allSeqs ||
+          (c.unique >= maxSeq - unstoredCount() && sub.counts(expectedSeqs()).missing.length === 0)
+        );
       }, timeoutMs);
       return sub.counts(expectedSeqs());
     },
