@@ -13,6 +13,8 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { describeConnectFailure } from '../../drivers/opcua/connect-failure.ts';
+import { watchErrMessages } from '../../drivers/opcua/err-message.ts';
 import { routeNodeOpcuaLog } from '../../drivers/opcua/library-log.ts';
 import {
   type CertificateInfo,
@@ -23,6 +25,8 @@ import {
   trustedDir,
   trustRejected,
 } from '../../drivers/opcua/pki.ts';
+import { statusName } from '../../drivers/opcua/status.ts';
+import { recordRefusals } from '../../drivers/opcua/untrusted.ts';
 import { type BrowsedVariable, mappingFromBrowse } from '../../mappings/opcua/browse-mapping.ts';
 import { SECURITY_MODES, SECURITY_POLICIES } from '../../mappings/opcua/device-schema.ts';
 import { nodeIdForServer, parseNodeId } from '../../mappings/opcua/node-id.ts';
@@ -188,6 +192,13 @@ export async function runOpcuaBrowse(
     endpointMustExist: false,
     connectionStrategy: { maxRetry: 0 },
   });
+  // What the gateway's driver watches too: the server's ERR message, the server certificate refused.
+  const errMessages = watchErrMessages(client);
+  let refusedServerCertificate: Buffer | undefined;
+  recordRefusals(certificateManager, (der) => {
+    refusedServerCertificate = der;
+  });
+  let connected = false;
   try {
     await client.connect(endpoint);
     const session = await client.createSession(
@@ -195,6 +206,7 @@ export async function runOpcuaBrowse(
         ? { type: opcua.UserTokenType.Anonymous }
         : { type: opcua.UserTokenType.UserName, userName: values.user, password: password as string },
     );
+    connected = true;
     try {
       const namespaceArray = await session.readNamespaceArray();
       // An nsu= root is looked up in this server's NamespaceArray, as the gateway does for tags.
@@ -245,12 +257,23 @@ export async function runOpcuaBrowse(
     }
     return 0;
   } catch (error) {
-    out.error(`fieldbridge opcua browse: ${endpoint}: ${(error as Error).message}`);
-    if (/BadCertificateUntrusted|verification failed/i.test((error as Error).message)) {
-      out.error(
-        `The server certificate was saved in ${rejectedDir(stateDir)}; trust it with: fieldbridge opcua trust ${stateDir} --list`,
-      );
+    if (connected) {
+      out.error(`fieldbridge opcua browse: ${endpoint}: ${(error as Error).message}`);
+      return 1;
     }
+    // The same words as the gateway's log: which side refused which certificate, and what to do.
+    const failure = await describeConnectFailure({
+      error: error as Error,
+      device: 'opcua browse',
+      endpoint,
+      stateDir,
+      // Only the user name is named in a refusal; the password stays where it is.
+      user: values.user === undefined ? undefined : { kind: 'username', username: values.user, password: '' },
+      errMessage: errMessages.last,
+      refusedServerCertificate,
+      statusName: (code) => statusName(opcua, code),
+    });
+    out.error(`fieldbridge opcua browse: ${failure.reason}`);
     return 1;
   } finally {
     await client.disconnect().catch(() => {});

@@ -129,7 +129,8 @@ describe("OPC UA Sign / SignAndEncrypt + user name through 'fieldbridge run', tr
     }
     const status = await gw.apiStatus();
     for (const device of status.devices) {
-      expect(device.state).toBe('disconnected');
+      // Between two attempts, or in one: never connected.
+      expect(['disconnected', 'connecting']).toContain(device.state);
       expect(device.lastError).toContain(serverFingerprint);
     }
   });

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownCertificateFile, readCertificate, trustedDir } from '../../../drivers/opcua/pki.ts';
+import { runOpcuaBrowse } from '../../../gateway/commands/opcua.ts';
 import type { DeviceInstance } from '../../../gateway/devices/device-plugin.ts';
 import { opcUaPlugin } from '../../../gateway/devices/opcua.ts';
 import type { OpcUaDeviceConfig } from '../../../mappings/opcua/device-schema.ts';
@@ -164,5 +165,21 @@ describe('OPC UA certificates refused by the server, and by fieldbridge', () => 
       expect(library.some((l) => l.msg.includes('server certificate verification has failed'))).toBe(true);
       for (const line of library) expect(line.device, line.msg).toBe(device.name);
     }
+  });
+
+  it('`opcua browse` says the same: the refused certificate of either side, with the status code or fingerprint', async () => {
+    const lines: string[] = [];
+    const out = { log: (l: string) => lines.push(l), error: (l: string) => lines.push(`E ${l}`) };
+    const trusting = await trustingStateDir('state-browse');
+    const proxied = `opc.tcp://127.0.0.1:${proxy.port}`;
+    const secure = ['--security-mode', 'Sign'];
+    expect(await runOpcuaBrowse([proxied, ...secure, '--state-dir', trusting], out)).toBe(1);
+    expect(lines.at(-1)).toContain(
+      `E fieldbridge opcua browse: ${proxied} refused fieldbridge's certificate with BadCertificateUntrusted (0x801a0000): have ${ownCertificateFile(trusting)}`,
+    );
+    const fresh = join(dir, 'state-browse-fresh');
+    expect(await runOpcuaBrowse([server.endpoint, ...secure, '--state-dir', fresh], out)).toBe(1);
+    const serverFingerprint = (await readCertificate(server.certificateFile)).fingerprint;
+    expect(lines.at(-1)).toContain(`fieldbridge opcua trust ${fresh} ${serverFingerprint}`);
   });
 });
