@@ -1,9 +1,12 @@
 /**
  * The devices' error budget for /readyz: a device is within budget while at most half of its last
- * WINDOW polls failed completely (every tag bad). One flaky read does not flip readiness; a device
- * that is down does, within WINDOW polls.
+ * WINDOW polls failed completely: every tag of the reading bad, and for want of an answer (timeout,
+ * connection). One flaky read does not flip readiness; a device that is down does, within WINDOW polls.
+ * A device that answers with per-tag errors (a Modbus exception, an OPC UA BadNodeIdUnknown, a NaN) is
+ * reachable: those tags are bad, the device is not failing.
  */
 import type { TagReading } from '../../mappings/sample.ts';
+import { errorKind } from './error-kinds.ts';
 
 const WINDOW = 20;
 const MAX_FAILED_FRACTION = 0.5;
@@ -16,12 +19,16 @@ export class PollHealth {
     // Only the tags in this reading count: an OPC UA notification with one bad item is not a failed poll.
     let inReading = 0;
     let bad = 0;
+    let unanswered = false;
     for (const sample of samples) {
       if (sample === undefined) continue;
       inReading++;
-      if (sample.quality === 'bad') bad++;
+      if (sample.quality !== 'bad') continue;
+      bad++;
+      const kind = errorKind(sample);
+      if (kind === 'timeout' || kind === 'connection') unanswered = true;
     }
-    const failed = inReading > 0 && bad === inReading;
+    const failed = inReading > 0 && bad === inReading && unanswered;
     let outcomes = this.#recent.get(device);
     if (outcomes === undefined) {
       outcomes = [];
