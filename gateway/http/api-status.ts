@@ -44,6 +44,8 @@ export interface ApiStatus {
     readonly lastError: string | null;
     readonly published: number;
     readonly acknowledged: number;
+    /** Refused for good by the broker (MQTT 5 negative PUBACK): dropped, each a gap (docs/delivery.md). */
+    readonly rejected: number;
     readonly inflight: number;
     readonly reconnects: number;
   };
@@ -92,6 +94,7 @@ export function apiStatus(status: GatewayStatus, health: PollHealth, ctx: ApiSta
       lastError: p.lastError ?? null,
       published: p.published,
       acknowledged: p.acknowledged,
+      rejected: p.rejected,
       inflight: p.inflight,
       reconnects: p.reconnects,
     },

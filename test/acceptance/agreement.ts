@@ -48,6 +48,8 @@ export async function expectAgreement(
   );
   expect(metrics.value('fieldbridge_mqtt_published_total')).toBe(status.broker.published);
   expect(metrics.value('fieldbridge_mqtt_acknowledged_total')).toBe(status.broker.acknowledged);
+  expect(metrics.value('fieldbridge_mqtt_rejected_total')).toBe(status.broker.rejected);
+  expect(status.broker.rejected).toBe(0);
   expect(metrics.value('fieldbridge_mqtt_connected')).toBe(status.broker.connected ? 1 : 0);
   expect(metrics.value('fieldbridge_queue_depth_messages')).toBe(status.queue.depth);
 
