@@ -19,7 +19,7 @@ import { Level } from 'level';
 import type { Logger } from '../log.ts';
 import { moveAside, openFailureKind } from './corrupt-store.ts';
 import { describeError, QueueError } from './errors.ts';
-import { formatCount } from './format.ts';
+import { formatBytes, formatCount } from './format.ts';
 import { queueInUseError } from './owner-file.ts';
 import {
   countSeqs,
@@ -60,6 +60,26 @@ export interface OpenedStore {
   /** Seqs a process that did not close reserved above what it stored (docs/delivery.md). */
   readonly unstored: { readonly from: number; readonly to: number } | undefined;
   readonly damage: StoreDamage | undefined;
+}
+
+/** Logs what the open found: the seqs a process that did not close left unused, and the backlog. */
+export function reportOpened(log: Logger, opened: OpenedStore): void {
+  const { nextSeq, unstored } = opened;
+  if (unstored !== undefined) {
+    const { from, to } = unstored;
+    log.warn(
+      { unstoredFrom: from, unstoredTo: to, nextSeq },
+      `queue was not closed by the previous process: seqs ${from}–${to} were reserved by it and are never used again; any it published are at the broker, the rest were not stored (see docs/delivery.md)`,
+    );
+  }
+  const { count } = opened.scan.sizes;
+  const { bytes } = opened.scan;
+  log.info(
+    { depth: count, bytes, nextSeq },
+    count === 0
+      ? 'queue opened: empty'
+      : `queue opened: ${formatCount(count)} messages (${formatBytes(bytes)}) waiting from before the restart`,
+  );
 }
 
 type Attempt =
