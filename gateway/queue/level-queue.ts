@@ -1,19 +1,13 @@
 /**
- * The on-disk queue: LevelDB (classic-level) in `dir`, one key per message (see record-codec.ts). This
- * file composes its parts:
- * - the store (level-store.ts): the LevelDB handle, opened, recovered or salvaged by store-recovery.ts
- *   (quarantine, WAL guard), and the one serial chain every write (append batches, acks, drops) goes
- *   through, so memory always matches what is on disk;
- * - group commit (group-commit.ts): appends wait, byte-bounded, for one batch write; each `append`
- *   resolves once its batch is written (what that survives: docs/queue.md);
- * - the index (message-index.ts): counters (depth, bytes, oldest), the stored size of every message and
- *   the decoded newest messages (the tail) in memory, initialised by one scan at open, so acks and the
- *   byte bound delete without reading values back and live reads skip LevelDB; and the seq reservation;
- * - the bounds (queue-bounds.ts): bytes and age.
+ * The on-disk queue: LevelDB (classic-level) in `dir`, one key per message (see record-codec.ts),
+ * composed of the store (level-store.ts: the handle and the serial chain every write goes through, so
+ * memory always matches the disk), group commit (group-commit.ts: each `append` resolves once its batch
+ * is written), the index (message-index.ts: counters, stored sizes and the tail in memory, initialised by
+ * one scan at open; the seq reservation) and the bounds (queue-bounds.ts). Table: docs/queue.md.
  *
  * Reads see a message as soon as it is appended, before its batch is written ("write-behind" publishing):
  * a LevelDB write can stall for 100 ms or more under load (memtable flushes, compaction on a busy CPU),
- * and live data should not wait for it. This does not weaken the bound above: the message is deleted
+ * and live data should not wait for it. This does not weaken durability: the message is deleted
  * only once it is both written and acknowledged (an ack is always chained after the write of the seqs it
  * names), and a message that was published before a crash took its unwritten batch was lost by no one:
  * the broker has it. `append` still resolves only once the batch is written.
