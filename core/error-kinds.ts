@@ -3,7 +3,7 @@
  * metric. TagSample carries only the message and the protocol code, so the kind is read from those:
  * a protocol status code means the device answered with an error (Modbus exception, OPC UA bad status).
  */
-import type { TagReading, TagSample } from '../../mappings/sample.ts';
+import type { TagReading, TagSample } from './sample.ts';
 
 export type ErrorKind = 'exception' | 'timeout' | 'connection' | 'decode' | 'other';
 

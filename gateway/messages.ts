@@ -8,7 +8,7 @@
  * `ts` is ISO 8601 UTC (human-friendly), `tsMs` epoch milliseconds (cheap to compare); both are the time
  * of the read. The publisher adds `seq`, `boot` (and `historical` for backlog) in front (docs/delivery.md).
  */
-import type { TagSample, TagValue } from '../mappings/sample.ts';
+import type { TagSample, TagValue } from '../core/sample.ts';
 import { JsonBytes } from './json-bytes.ts';
 import type { OutgoingMessage } from './queue/queue.ts';
 

@@ -4,7 +4,7 @@
  * imports those device schemas into its union: no import cycle between modules that build schemas at load.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { PublishPolicySchema } from '../../mappings/schema.ts';
+import { PublishPolicySchema } from './schema.ts';
 
 /** A secret never sits inline in the config: it comes from an environment variable, a file, or a systemd credential. */
 export const SecretRefSchema = Type.Union(

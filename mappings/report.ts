@@ -10,7 +10,7 @@
  *
  * Compiled once per device; `filter` does no lookups by name (tags are addressed by their index).
  */
-import type { Quality, TagReading, TagSample, TagValue } from './sample.ts';
+import type { Quality, TagReading, TagSample, TagValue } from '../core/sample.ts';
 
 export interface ReportPolicy {
   readonly mode: 'change' | 'always';

@@ -6,7 +6,7 @@
 
 import { createMessageBuilder } from '../../gateway/messages.ts';
 import type { OutgoingMessage } from '../../gateway/queue/queue.ts';
-import type { TagSample } from '../../mappings/sample.ts';
+import type { TagSample } from '../../core/sample.ts';
 
 export interface MessageSource {
   /** Bytes of one payload (before the publisher's seq/boot stamp). */

@@ -7,7 +7,7 @@
  * line is busy the devices take turns; overdue slots are skipped, not queued. Writes run between polls,
  * before any poll. Line events are logged by every device on the line (line-users.ts).
  *
- * Connection: opened at start and re-opened with jittered backoff forever (gateway/backoff.ts), so an
+ * Connection: opened at start and re-opened with jittered backoff forever (core/backoff.ts), so an
  * unplugged USB adapter or a rebooted serial server comes back by itself; each bus has its own backoff,
  * so other buses are unaffected. A connection the peer closes right after answering (devices that allow
  * one request per connection, or idle timeouts) is re-opened at once and silently; the next request
@@ -16,9 +16,9 @@
  * "reconnected" away from a late reply: the session's quarantine handles that instead.
  */
 import type { Logger } from 'pino';
-import { Backoff, type BackoffOptions } from '../../gateway/backoff.ts';
+import { Backoff, type BackoffOptions } from '../../core/backoff.ts';
 import type { ReadFailure } from '../../mappings/modbus/read-plan.ts';
-import type { ConnectionState } from '../driver.ts';
+import type { ConnectionState } from '../../core/driver.ts';
 import { BusSchedule } from './bus-schedule.ts';
 import { LineUsers } from './line-users.ts';
 import { type ByteLink, errorText, type OpenLink } from './link.ts';

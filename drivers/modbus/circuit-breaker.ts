@@ -4,7 +4,7 @@
  * consecutive polls without any reply the circuit opens: the device is then tried only by a probe,
  * spaced by jittered backoff, and never dropped for good; the first reply closes the circuit.
  */
-import { Backoff, type BackoffOptions } from '../../gateway/backoff.ts';
+import { Backoff, type BackoffOptions } from '../../core/backoff.ts';
 
 export interface CircuitBreakerOptions {
   /** Consecutive polls without a reply that open the circuit (default 3). */

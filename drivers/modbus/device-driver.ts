@@ -4,7 +4,7 @@
  * connection changes, schedules its DevicePoller on the bus, and writes through the bus.
  */
 import type { Logger } from 'pino';
-import type { ConnectionState, Driver, DriverEvents } from '../driver.ts';
+import type { ConnectionState, Driver, DriverEvents } from '../../core/driver.ts';
 import type { ModbusBus, ModbusBusStats } from './bus.ts';
 import {
   DevicePoller,

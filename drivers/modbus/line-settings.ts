@@ -2,7 +2,7 @@
  * What every device on one RTU line must agree on, as one text: pure (no driver, no serial port
  * binding), so that `fieldbridge validate` compares exactly what the bus registry compares at start.
  */
-import type { BackoffOptions } from '../../gateway/backoff.ts';
+import type { BackoffOptions } from '../../core/backoff.ts';
 import { describeSerialLine } from './line-timing.ts';
 import type { RtuLine } from './rtu-driver.ts';
 

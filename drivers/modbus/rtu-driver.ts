@@ -4,8 +4,8 @@
  * in the TCP stream). Devices on the same line share one bus from the ModbusBusRegistry; each device
  * is one unit id with its own plan, poll rate, circuit breaker and split layouts.
  */
-import type { BackoffOptions } from '../../gateway/backoff.ts';
-import type { DriverEvents } from '../driver.ts';
+import type { BackoffOptions } from '../../core/backoff.ts';
+import type { DriverEvents } from '../../core/driver.ts';
 import { ModbusBus } from './bus.ts';
 import type { ModbusBusRegistry } from './bus-registry.ts';
 import { createModbusDeviceDriver, type ModbusDeviceDriver } from './device-driver.ts';

@@ -16,8 +16,8 @@
  * - onConnectionState fires on changes only: 'connecting' once at start, then 'connected' /
  *   'disconnected'. Retries while disconnected do not repeat 'connecting' (they are logged at debug).
  */
-import type { BackoffOptions } from '../../gateway/backoff.ts';
-import type { DriverEvents } from '../driver.ts';
+import type { BackoffOptions } from '../../core/backoff.ts';
+import type { DriverEvents } from '../../core/driver.ts';
 import { ModbusBus } from './bus.ts';
 import { createModbusDeviceDriver, type ModbusDeviceDriver } from './device-driver.ts';
 import type { DevicePollerOptions, ModbusDriverReading } from './device-poller.ts';

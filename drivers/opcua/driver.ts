@@ -2,7 +2,7 @@
  * The OPC UA driver (issue 5). One connection "epoch" at a time: connect → session → read the server's
  * NamespaceArray and start time → resolve every tag's node id (so `nsu=` ids follow a server that
  * reordered its namespaces, node-opcua #1059) → start subscription and poll groups → wait until something
- * breaks → tear everything down → back off (gateway/backoff.ts, never giving up; a server certificate
+ * breaks → tear everything down → back off (core/backoff.ts, never giving up; a server certificate
  * trusted during the wait ends it at once, retry-sleep.ts) → start over.
  *
  * Inside an epoch, a broken channel is first left to node-opcua's own session repair, which keeps the
@@ -17,9 +17,9 @@
 
 import type { OPCUACertificateManager } from 'node-opcua-certificate-manager';
 import type { ClientSession, ReadValueIdOptions } from 'node-opcua-client';
-import { Backoff } from '../../gateway/backoff.ts';
+import { Backoff } from '../../core/backoff.ts';
 import type { OpcUaReading } from '../../mappings/opcua/reading.ts';
-import type { Driver, DriverEvents } from '../driver.ts';
+import type { Driver, DriverEvents } from '../../core/driver.ts';
 import { describeConnectFailure } from './connect-failure.ts';
 import { type Epoch, teardownEpoch } from './epoch.ts';
 import { watchErrMessages } from './err-message.ts';

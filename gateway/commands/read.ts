@@ -7,7 +7,7 @@
  * the time is up. The device gets the same context as under `run` (state dir, credentials), so the OPC UA
  * trust list made for the gateway is the one used here.
  */
-import type { TagSample } from '../../mappings/sample.ts';
+import type { TagSample } from '../../core/sample.ts';
 import type { Output } from '../cli.ts';
 import { loadConfig } from '../config/load.ts';
 import { formatProblems } from '../config/problems.ts';

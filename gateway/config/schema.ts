@@ -6,9 +6,9 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { OpcUaDeviceSchema } from '../../mappings/opcua/device-schema.ts';
 import { ByteOrderSchema } from '../../mappings/schema.ts';
-import { DeviceCommonFields, SecretRefSchema } from './common-schema.ts';
+import { DeviceCommonFields, SecretRefSchema } from '../../mappings/device-common-schema.ts';
 
-export { type SecretRef, SecretRefSchema } from './common-schema.ts';
+export { type SecretRef, SecretRefSchema } from '../../mappings/device-common-schema.ts';
 
 export const TlsSchema = Type.Object(
   {

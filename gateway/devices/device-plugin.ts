@@ -2,9 +2,9 @@
  * How the gateway runs a device without knowing its protocol: a DevicePlugin joins a protocol's mapping
  * compiler (mappings/) and its driver (drivers/) and hands back protocol-neutral TagSamples.
  */
-import type { ConnectionState, Driver } from '../../drivers/driver.ts';
+import type { ConnectionState, Driver } from '../../core/driver.ts';
 import type { ReportPolicy } from '../../mappings/report.ts';
-import type { TagReading } from '../../mappings/sample.ts';
+import type { TagReading } from '../../core/sample.ts';
 import type { DeviceConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 

@@ -2,9 +2,9 @@
  * Runs one device: driver readings → mapping (TagSamples) → report-by-exception → MQTT messages → queue.
  * This is the whole northbound path of a tag; the publisher takes it from the queue.
  */
-import type { ConnectionState } from '../../drivers/driver.ts';
+import type { ConnectionState } from '../../core/driver.ts';
 import { ReportByException } from '../../mappings/report.ts';
-import type { TagReading, TagSample } from '../../mappings/sample.ts';
+import type { TagReading, TagSample } from '../../core/sample.ts';
 import type { DeviceConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { createMessageBuilder, type TopicContext } from '../messages.ts';

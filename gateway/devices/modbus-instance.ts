@@ -3,7 +3,7 @@
  * poller's options taken from the device config, and the driver's readings turned into TagSamples. Each
  * plugin only adds how its device is reached (host, serial line, bus registry).
  */
-import type { Driver, DriverEvents } from '../../drivers/driver.ts';
+import type { Driver, DriverEvents } from '../../core/driver.ts';
 import { atomsForPlan } from '../../drivers/modbus/block-atoms.ts';
 import type { DevicePollerOptions, ModbusDriverReading } from '../../drivers/modbus/device-poller.ts';
 import { compileModbusMapping } from '../../mappings/modbus/compile.ts';

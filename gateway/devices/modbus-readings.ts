@@ -5,7 +5,7 @@
  */
 import type { ModbusDriverReading } from '../../drivers/modbus/device-poller.ts';
 import type { CompiledModbusDevice } from '../../mappings/modbus/compile.ts';
-import type { TagSample } from '../../mappings/sample.ts';
+import type { TagSample } from '../../core/sample.ts';
 
 export function modbusSamples(compiled: CompiledModbusDevice, reading: ModbusDriverReading): TagSample[] {
   const samples = compiled.decode(reading);

@@ -2,7 +2,7 @@
  * The /api/status document: what the status page and `fieldbridge status` show. Plain JSON; ages are
  * computed here so clients need no clock agreement with the gateway.
  */
-import type { TagValue } from '../../mappings/sample.ts';
+import type { TagValue } from '../../core/sample.ts';
 import type { GatewayStatus } from '../gateway.ts';
 import type { PollHealth } from './poll-health.ts';
 import { readiness } from './readiness.ts';

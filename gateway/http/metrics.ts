@@ -6,9 +6,9 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { TagReading } from '../../mappings/sample.ts';
+import type { TagReading } from '../../core/sample.ts';
 import type { GatewayStatus } from '../gateway.ts';
-import { pollErrorKinds } from './error-kinds.ts';
+import { pollErrorKinds } from '../../core/error-kinds.ts';
 
 export interface GatewayMetricsOptions {
   readonly status: () => GatewayStatus;

@@ -6,7 +6,7 @@
  * (gateway/backoff.ts). Problems are logged once per change, and reported to state listeners.
  */
 import mqtt, { type IConnackPacket } from 'mqtt';
-import { Backoff } from '../backoff.ts';
+import { Backoff } from '../../core/backoff.ts';
 import type { Logger } from '../log.ts';
 import type { MessageQueue } from '../queue/queue.ts';
 import type { AckBatcher } from './ack-batcher.ts';

@@ -2,7 +2,7 @@
  * Publisher options: everything already resolved (secrets are plain strings here and are never logged).
  * Defaults are applied once in `resolveOptions`, so the hot path never looks at `undefined`.
  */
-import type { BackoffOptions } from '../backoff.ts';
+import type { BackoffOptions } from '../../core/backoff.ts';
 import { DEFAULT_DROP_LOG_INTERVAL_MS } from '../queue/options.ts';
 import type { ReporterTimers } from './rejection-reporter.ts';
 

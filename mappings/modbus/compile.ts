@@ -10,7 +10,7 @@
  */
 import { resolvePublishPolicy } from '../publish-policy.ts';
 import type { ReportPolicy } from '../report.ts';
-import type { TagSample } from '../sample.ts';
+import type { TagSample } from '../../core/sample.ts';
 import type { DataType, ModbusArea, ModbusMapping, ModbusTag, PublishPolicy } from '../schema.ts';
 import { resolveAddress } from './address.ts';
 import { buildRegisterCodec, decodeBit, encodeBit, type RegisterCodec } from './codec.ts';

@@ -13,7 +13,7 @@
 import { makeScaler } from '../modbus/codec/scaling.ts';
 import { resolvePublishPolicy } from '../publish-policy.ts';
 import type { ReportPolicy } from '../report.ts';
-import type { TagSample } from '../sample.ts';
+import type { TagSample } from '../../core/sample.ts';
 import type { PublishPolicy } from '../schema.ts';
 import { dataValueToSample } from './convert.ts';
 import { type ParsedNodeId, parseNodeId } from './node-id.ts';

@@ -5,7 +5,7 @@
  *
  * Rules, chosen once here:
  * - Int64/UInt64 (node-opcua: [high, low] 32-bit words) are exact: a number within ±(2^53−1), otherwise a
- *   decimal string, never rounded (the mapping layer's rule, mappings/sample.ts).
+ *   decimal string, never rounded (the mapping layer's rule, core/sample.ts).
  * - Float/Double NaN or ±Infinity cannot be JSON: the tag is bad.
  * - DateTime → ISO 8601 string; ByteString → base64; LocalizedText → its text; Guid, NodeId, QualifiedName
  *   → their standard text; StatusCode values → the number. Arrays (and matrices, flattened) of those.
@@ -15,7 +15,7 @@
  *   consumer that wants uncertain values can still tell them apart. A Good code other than 0 (e.g.
  *   GoodClamped) is good with `code` kept.
  */
-import type { TagSample, TagValue } from '../sample.ts';
+import type { TagSample, TagValue } from '../../core/sample.ts';
 
 /** OPC UA Part 6 built-in type ids (node-opcua's DataType enum has the same numbers). */
 export const BUILT_IN = Object.freeze({

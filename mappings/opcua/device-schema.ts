@@ -1,10 +1,10 @@
 /**
  * The `driver: "opcua"` entry of the gateway config's `devices` (issue 5), in the style of
- * ModbusTcpDeviceSchema. The fields every device has come from gateway/config/common-schema.ts (not from
+ * ModbusTcpDeviceSchema. The fields every device has come from mappings/device-common-schema.ts (not from
  * gateway/config/schema.ts, which imports this file into its device union).
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { DeviceCommonFields, SecretRefSchema } from '../../gateway/config/common-schema.ts';
+import { DeviceCommonFields, SecretRefSchema } from '../device-common-schema.ts';
 
 export const SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
 export type SecurityModeName = (typeof SECURITY_MODES)[number];

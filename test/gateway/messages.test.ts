@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMessageBuilder, fillTopic } from '../../gateway/messages.ts';
-import type { TagSample } from '../../mappings/sample.ts';
+import type { TagSample } from '../../core/sample.ts';
 
 const context = { prefix: 'plant', gateway: 'edge1', device: 'plc1' };
 const ts = Date.UTC(2026, 10, 25, 19, 40, 41, 123);

@@ -1,4 +1,4 @@
-import type { TagValue } from '../../sample.ts';
+import type { TagValue } from '../../../core/sample.ts';
 
 /** Decodes one value from `regs` starting at `offset`; throws an Error whose message is the reason. */
 export type RegisterDecoder = (regs: Uint16Array, offset: number) => TagValue;

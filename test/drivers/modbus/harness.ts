@@ -4,7 +4,7 @@
  */
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import type { ConnectionState, DriverEvents } from '../../../drivers/driver.ts';
+import type { ConnectionState, DriverEvents } from '../../../core/driver.ts';
 import type { ModbusDriverReading } from '../../../drivers/modbus/device-poller.ts';
 import type { BlockResult } from '../../../mappings/modbus/read-plan.ts';
 

@@ -1,7 +1,7 @@
 import { createHook } from 'node:async_hooks';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { ConnectionState } from '../../../drivers/driver.ts';
+import type { ConnectionState } from '../../../core/driver.ts';
 import { ModbusTcpSimulator } from '../../../drivers/modbus/simulator.ts';
 import {
   createModbusTcpDriver,

@@ -8,7 +8,7 @@ import { ModbusBusRegistry } from '../../../drivers/modbus/bus-registry.ts';
 import { RtuSlaveSimulator } from '../../../drivers/modbus/rtu-simulator.ts';
 import type { DeviceContext, DeviceInstance } from '../../../gateway/devices/device-plugin.ts';
 import { modbusRtuTcpPlugin } from '../../../gateway/devices/modbus-rtu.ts';
-import type { TagSample } from '../../../mappings/sample.ts';
+import type { TagSample } from '../../../core/sample.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

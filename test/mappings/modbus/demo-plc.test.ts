@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildRegisterCodec, normalizeByteOrder } from '../../../mappings/modbus/codec.ts';
 import { compileModbusMapping } from '../../../mappings/modbus/compile.ts';
 import type { BlockResult } from '../../../mappings/modbus/read-plan.ts';
-import type { TagValue } from '../../../mappings/sample.ts';
+import type { TagValue } from '../../../core/sample.ts';
 import {
   BYTE_ORDERS,
   DATA_TYPES,
