@@ -19,8 +19,8 @@ import { STAGED_MARKER_NAME } from './production-modules.ts';
 import { run } from './run.ts';
 import { packagedUnit } from './unit.ts';
 
-/** The application's own directories, copied as they are in the checkout (tests excluded). */
-const APP_DIRS = ['gateway', 'drivers', 'mappings'];
+/** Directories of tsconfig.json's "include" that are not part of the application. */
+const NOT_APPLICATION = new Set(['test', 'bench']);
 /** The launcher; bin/ also has npm's postinstall check, which is for source checkouts. */
 const LAUNCHER = 'bin/fieldbridge.mjs';
 /** package.json fields that only mean something to npm in a source checkout. */
@@ -80,8 +80,26 @@ export async function assembleTree(inputs: TreeInputs): Promise<Tree> {
   return { conffiles, prebuilds };
 }
 
+/**
+ * The application's source directories: those tsconfig.json has TypeScript check, less the tests and
+ * benchmarks. A new source directory is added there anyway, so the package cannot silently miss it.
+ */
+export async function applicationDirs(repo: string): Promise<string[]> {
+  const tsconfig = JSON.parse(await readFile(join(repo, 'tsconfig.json'), 'utf8')) as { include?: string[] };
+  const dirs: string[] = [];
+  for (const entry of tsconfig.include ?? []) {
+    const isDir = await lstat(join(repo, entry)).then(
+      (info) => info.isDirectory(),
+      () => false,
+    );
+    if (isDir && !NOT_APPLICATION.has(entry)) dirs.push(entry);
+  }
+  if (!dirs.includes('gateway')) throw new Error(`${repo}/tsconfig.json: "include" does not name gateway/`);
+  return dirs;
+}
+
 async function copyApplication(repo: string, dest: string, version: string): Promise<void> {
-  for (const dir of APP_DIRS) {
+  for (const dir of await applicationDirs(repo)) {
     await cp(join(repo, dir), join(dest, dir), {
       recursive: true,
       filter: (src) => !src.endsWith('.test.ts'),

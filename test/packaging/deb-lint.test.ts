@@ -7,7 +7,8 @@
  * binary alone, whose strings are the Node.js project's and not ours to fix.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -105,4 +106,29 @@ describe('the .deb files', () => {
       'classic-level/prebuilds/linux-x64/classic-level.node',
     ]);
   });
+
+  it('the packaged unit passes systemd-analyze verify with the package unpacked, exposure at most 2.0', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fb-unit-'));
+    try {
+      await run('dpkg-deb', ['-x', packages.amd64.file, join(dir, 'root')]);
+      // As systemd/check-unit.sh does for the source install: the unit's paths pointed into the unpacked tree.
+      const unit = (await readFile(join(dir, 'root', LAYOUT.unit), 'utf8')).replaceAll(
+        LAYOUT.app,
+        join(dir, 'root', LAYOUT.app),
+      );
+      await mkdir(join(dir, 'verify'));
+      await writeFile(join(dir, 'verify/fieldbridge.service'), unit);
+      await run('systemd-analyze', ['verify', join(dir, 'verify/fieldbridge.service')]);
+      const { stdout } = await run('systemd-analyze', [
+        'security',
+        '--offline=true',
+        '--no-pager',
+        join(dir, 'root', LAYOUT.unit),
+      ]);
+      const exposure = Number(/Overall exposure level for fieldbridge\.service: ([0-9.]+)/.exec(stdout)?.[1]);
+      expect(exposure).toBeLessThanOrEqual(2.0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -6,7 +6,7 @@
  * does not read zstd members).
  *
  * They are kept under the build cache in a folder named by a hash of every input (the packaging code,
- * the application, the lockfile, the unit, the docs), so a later run with unchanged sources reuses
+ * the application's directories, the lockfile, the unit, the docs), so a later run with unchanged sources reuses
  * them; a lock directory makes concurrent test files wait for one build instead of each doing its own.
  */
 import { createHash } from 'node:crypto';
@@ -14,15 +14,14 @@ import { access, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/p
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BuiltPackage, buildPackages } from '../../packaging/build.ts';
+import { applicationDirs } from '../../packaging/lib/package-tree.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const CACHE_DIR = process.env.FIELDBRIDGE_PACKAGING_CACHE || join(REPO, 'packaging/.cache');
 
 const INPUTS = [
   'packaging',
-  'gateway',
-  'drivers',
-  'mappings',
+  'tsconfig.json',
   'bin/fieldbridge.mjs',
   'systemd/fieldbridge.service',
   'package.json',
@@ -126,7 +125,7 @@ async function inputsHash(): Promise<string> {
         .update('\0');
     }
   };
-  for (const input of INPUTS) {
+  for (const input of [...INPUTS, ...(await applicationDirs(REPO))]) {
     const path = join(REPO, input);
     if (
       await access(path).then(
