@@ -2,7 +2,7 @@
  * The shared device farm: one fast ModbusTcpSimulator per device (one 127.0.0.1 port each), all changed
  * together every period. Both sides poll the same farm, so they see the same data at the same rate.
  */
-import { ModbusTcpSimulator } from '../../drivers/modbus/simulator.ts';
+import { ModbusTcpSimulator } from '../../simulators/modbus/simulator.ts';
 import { BLOCK_REGISTERS, type Workload } from './workload.ts';
 
 const GENERATION_RING = 1 << 16;

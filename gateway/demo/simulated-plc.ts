@@ -3,8 +3,8 @@
  * process model of a mapping file (values change every 200 ms).
  */
 import { readFile } from 'node:fs/promises';
-import { ModbusTcpSimulator } from '../../drivers/modbus/simulator.ts';
 import type { ModbusMapping } from '../../mappings/schema.ts';
+import { ModbusTcpSimulator } from '../../simulators/modbus/simulator.ts';
 import type { Logger } from '../log.ts';
 import { compileProcessModel } from './simulated-plc-process.ts';
 

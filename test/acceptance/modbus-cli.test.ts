@@ -5,7 +5,7 @@
  * one register with exception 02, and for no gateway at all.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModbusTcpSimulator } from '../../drivers/modbus/simulator.ts';
+import { ModbusTcpSimulator } from '../../simulators/modbus/simulator.ts';
 import { ptyPair } from '../drivers/modbus/pty-pair.ts';
 import { type PreparedGateway, prepareGateway } from '../helpers/gateway-process.ts';
 import { type Mosquitto, startMosquitto } from '../helpers/mosquitto.ts';

@@ -9,7 +9,7 @@
  */
 import { readFile, readlink } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SimulatedUnit } from '../../drivers/modbus/simulator.ts';
+import type { SimulatedUnit } from '../../simulators/modbus/simulator.ts';
 import { ptyPair } from '../drivers/modbus/pty-pair.ts';
 import { serviceLaunch } from '../helpers/gateway-process.ts';
 import { type Mosquitto, startMosquitto } from '../helpers/mosquitto.ts';

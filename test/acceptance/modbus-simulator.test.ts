@@ -1,10 +1,10 @@
 /**
  * Acceptance: Modbus TCP, RTU on a pty line (two units), RTU over TCP through `fieldbridge run`, against
- * our own simulators (drivers/modbus/simulator.ts, rtu-simulator.ts) serving known registers.
+ * our own simulators (simulators/modbus/simulator.ts, rtu-simulator.ts) serving known registers.
  */
 
-import { RtuSlaveSimulator } from '../../drivers/modbus/rtu-simulator.ts';
-import { ModbusTcpSimulator } from '../../drivers/modbus/simulator.ts';
+import { RtuSlaveSimulator } from '../../simulators/modbus/rtu-simulator.ts';
+import { ModbusTcpSimulator } from '../../simulators/modbus/simulator.ts';
 import { describeModbusAcceptance, loadImage } from './modbus-scenario.ts';
 
 describeModbusAcceptance('our simulators', async (serialPeerPath, images) => {

@@ -9,7 +9,7 @@
  * `pause()` freezes the counters, so production stops (nothing changes, nothing is queued) and the
  * current value of each counter names the newest message the subscriber must receive.
  */
-import { ModbusTcpSimulator } from '../../drivers/modbus/simulator.ts';
+import { ModbusTcpSimulator } from '../../simulators/modbus/simulator.ts';
 
 export interface CounterPlc {
   readonly port: number;

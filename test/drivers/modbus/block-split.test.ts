@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { atomsForPlan } from '../../../drivers/modbus/block-atoms.ts';
-import { ModbusTcpSimulator } from '../../../drivers/modbus/simulator.ts';
 import { createModbusTcpDriver } from '../../../drivers/modbus/tcp-driver.ts';
+import { ModbusTcpSimulator } from '../../../simulators/modbus/simulator.ts';
 import { capturingLogger, recorder, registersOf, useHarness } from './harness.ts';
 
 const { cleanups } = useHarness();

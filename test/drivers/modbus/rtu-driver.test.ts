@@ -11,8 +11,8 @@ import {
   type ModbusRtuDriverOptions,
   type RtuLine,
 } from '../../../drivers/modbus/rtu-driver.ts';
-import { RtuSlaveSimulator } from '../../../drivers/modbus/rtu-simulator.ts';
 import type { ReadBlock } from '../../../mappings/modbus/read-plan.ts';
+import { RtuSlaveSimulator } from '../../../simulators/modbus/rtu-simulator.ts';
 import {
   allGood,
   capturingLogger,

@@ -13,7 +13,7 @@ import {
   type ModbusRtuDriverOptions,
   type RtuLine,
 } from '../../../drivers/modbus/rtu-driver.ts';
-import { RtuSlaveSimulator } from '../../../drivers/modbus/rtu-simulator.ts';
+import { RtuSlaveSimulator } from '../../../simulators/modbus/rtu-simulator.ts';
 import { allGood, capturingLogger, recorder, useHarness } from './harness.ts';
 import { ptyPair } from './pty-pair.ts';
 

@@ -2,13 +2,13 @@ import { createHook } from 'node:async_hooks';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { ConnectionState } from '../../../core/driver.ts';
-import { ModbusTcpSimulator } from '../../../drivers/modbus/simulator.ts';
 import {
   createModbusTcpDriver,
   type ModbusTcpDriver,
   type ModbusTcpDriverOptions,
 } from '../../../drivers/modbus/tcp-driver.ts';
 import type { BlockResult, ModbusReading, ReadBlock } from '../../../mappings/modbus/read-plan.ts';
+import { ModbusTcpSimulator } from '../../../simulators/modbus/simulator.ts';
 import {
   allGood,
   capturingLogger,

@@ -8,10 +8,10 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { ModbusBus } from '../../../drivers/modbus/bus.ts';
 import { createModbusDeviceDriver } from '../../../drivers/modbus/device-driver.ts';
-import { ModbusTcpSimulator } from '../../../drivers/modbus/simulator.ts';
 import { createModbusTcpDriver, type ModbusTcpDriverOptions } from '../../../drivers/modbus/tcp-driver.ts';
 import { tcpLinkOpener } from '../../../drivers/modbus/tcp-link.ts';
 import type { ReadBlock } from '../../../mappings/modbus/read-plan.ts';
+import { ModbusTcpSimulator } from '../../../simulators/modbus/simulator.ts';
 import {
   allGood,
   capturingLogger,

@@ -3,11 +3,11 @@
  * every type × byte order round-trips through the simulator (issue 4).
  */
 import { describe, expect, it } from 'vitest';
-import { ModbusTcpSimulator } from '../../../drivers/modbus/simulator.ts';
 import { createModbusTagWriter } from '../../../drivers/modbus/tag-writer.ts';
 import { createModbusTcpDriver } from '../../../drivers/modbus/tcp-driver.ts';
 import { compileModbusMapping } from '../../../mappings/modbus/compile.ts';
 import { BYTE_ORDERS, type ModbusTag } from '../../../mappings/schema.ts';
+import { ModbusTcpSimulator } from '../../../simulators/modbus/simulator.ts';
 import { allGood, capturingLogger, recorder, useHarness } from './harness.ts';
 
 const { cleanups } = useHarness();

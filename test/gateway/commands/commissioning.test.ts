@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModbusTcpSimulator } from '../../../drivers/modbus/simulator.ts';
 import { main, type Output } from '../../../gateway/cli.ts';
 import { parseProbeOptions } from '../../../gateway/commands/probe.ts';
 import { loadConfig } from '../../../gateway/config/load.ts';
 import { createLogger } from '../../../gateway/log.ts';
 import { type RunningService, startService } from '../../../gateway/service/service.ts';
+import { ModbusTcpSimulator } from '../../../simulators/modbus/simulator.ts';
 
 const MAPPING = fileURLToPath(new URL('../../fixtures/integration/plc-known.json', import.meta.url));
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModbusTcpSimulator } from '../../../drivers/modbus/simulator.ts';
+import { ModbusTcpSimulator } from '../../../simulators/modbus/simulator.ts';
 
 const CLI = fileURLToPath(new URL('../../../bin/fieldbridge.mjs', import.meta.url));
 

@@ -6,8 +6,8 @@
  * and the gateway plainly ready again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RtuSlaveSimulator } from '../../../drivers/modbus/rtu-simulator.ts';
 import type { ApiDevice } from '../../../gateway/http/api-status.ts';
+import { RtuSlaveSimulator } from '../../../simulators/modbus/rtu-simulator.ts';
 import { tableRows } from '../../acceptance/cli.ts';
 import { type AcceptanceGateway, startAcceptanceGateway } from '../../acceptance/harness.ts';
 import { type Mosquitto, startMosquitto } from '../../helpers/mosquitto.ts';

@@ -4,11 +4,11 @@
  */
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { TagSample } from '../../../core/sample.ts';
 import { ModbusBusRegistry } from '../../../drivers/modbus/bus-registry.ts';
-import { RtuSlaveSimulator } from '../../../drivers/modbus/rtu-simulator.ts';
 import type { DeviceContext, DeviceInstance } from '../../../gateway/devices/device-plugin.ts';
 import { modbusRtuTcpPlugin } from '../../../gateway/devices/modbus-rtu.ts';
-import type { TagSample } from '../../../core/sample.ts';
+import { RtuSlaveSimulator } from '../../../simulators/modbus/rtu-simulator.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

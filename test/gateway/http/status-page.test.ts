@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModbusTcpSimulator } from '../../../drivers/modbus/simulator.ts';
 import { loadConfig } from '../../../gateway/config/load.ts';
 import { createLogger } from '../../../gateway/log.ts';
 import { type RunningService, startService } from '../../../gateway/service/service.ts';
+import { ModbusTcpSimulator } from '../../../simulators/modbus/simulator.ts';
 
 const run = promisify(execFile);
 const MAPPING = fileURLToPath(new URL('../../fixtures/integration/plc-known.json', import.meta.url));

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModbusTcpSimulator } from '../../../drivers/modbus/simulator.ts';
+import { ModbusTcpSimulator } from '../../../simulators/modbus/simulator.ts';
 import { type NotifyReceiver, startNotifyReceiver } from './notify-receiver.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));

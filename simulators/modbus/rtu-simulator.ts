@@ -8,11 +8,11 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { SerialPort } from 'serialport';
-import { createCrc16 } from './protocol/crc16.ts';
-import type { LateReplies } from './simulator/faults.ts';
-import { respond } from './simulator/respond.ts';
-import { SimulatedUnit, unitOf } from './simulator/unit.ts';
+import { createCrc16 } from '../../drivers/modbus/protocol/crc16.ts';
+import type { LateReplies } from './faults.ts';
+import { respond } from './respond.ts';
 import { markLate } from './simulator.ts';
+import { SimulatedUnit, unitOf } from './unit.ts';
 
 export type RtuReplyMode =
   | 'normal'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FrameReader } from '../../../drivers/modbus/simulator/frame-reader.ts';
-import { readPdu, request } from './raw-client.ts';
+import { FrameReader } from '../../../simulators/modbus/frame-reader.ts';
+import { readPdu, request } from '../../drivers/modbus/raw-client.ts';
 
 function collect() {
   const frames: string[] = [];

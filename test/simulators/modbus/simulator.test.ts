@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ModbusTcpSimulator } from '../../../drivers/modbus/simulator.ts';
+import { ModbusTcpSimulator } from '../../../simulators/modbus/simulator.ts';
+import { type RawClient, rawClient, readPdu, request } from '../../drivers/modbus/raw-client.ts';
 import { ModbusClient } from '../../helpers/modbus-serial-client.ts';
-import { type RawClient, rawClient, readPdu, request } from './raw-client.ts';
 
 let sim: ModbusTcpSimulator;
 let port: number;

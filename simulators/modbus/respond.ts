@@ -4,8 +4,9 @@
  * and byte count (03), address range (02), then the unit's exception rules. The reply is the only
  * allocation: this is the simulator's hot path.
  */
-import type { ModbusArea } from '../../../mappings/schema.ts';
-import { MODBUS_EXCEPTION } from '../exceptions.ts';
+
+import { MODBUS_EXCEPTION } from '../../drivers/modbus/exceptions.ts';
+import type { ModbusArea } from '../../mappings/schema.ts';
 import { ADDRESS_SPACE, type SimulatedUnit } from './unit.ts';
 
 const MBAP_LENGTH = 7;

@@ -7,13 +7,13 @@
  * TCP chunk may hold several requests or only part of one, so each connection reassembles frames.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { healthyFaults, type SimulatorFaults } from './simulator/faults.ts';
-import { FrameReader } from './simulator/frame-reader.ts';
-import { respond } from './simulator/respond.ts';
-import { SimulatedUnit, unitOf } from './simulator/unit.ts';
+import { healthyFaults, type SimulatorFaults } from './faults.ts';
+import { FrameReader } from './frame-reader.ts';
+import { respond } from './respond.ts';
+import { SimulatedUnit, unitOf } from './unit.ts';
 
-export type { LateReplies, ReplyMode, SimulatorFaults } from './simulator/faults.ts';
-export { type ExceptionRule, SimulatedUnit } from './simulator/unit.ts';
+export type { LateReplies, ReplyMode, SimulatorFaults } from './faults.ts';
+export { type ExceptionRule, SimulatedUnit } from './unit.ts';
 
 export interface ModbusTcpSimulatorOptions {
   /** Unit ids to create (default [1]); more can be added to `units` at any time. */

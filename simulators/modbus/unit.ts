@@ -3,7 +3,7 @@
  * address space, plus rules that make chosen address ranges answer with an exception (holes in the map,
  * busy or failed devices). Tests and the demo read and write the arrays directly.
  */
-import type { ModbusArea } from '../../../mappings/schema.ts';
+import type { ModbusArea } from '../../mappings/schema.ts';
 
 export const ADDRESS_SPACE = 65_536;
 
