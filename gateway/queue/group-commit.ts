@@ -11,6 +11,7 @@
  * bounded while a write stalls. Refused appends and failed writes are counted as not queued
  * (not-queued.ts).
  */
+import type { Clock, TimerHandle } from '../../core/clock.ts';
 import type { Logger } from '../log.ts';
 import { describeError, QueueError } from './errors.ts';
 import { formatBound, formatBytes } from './format.ts';
@@ -51,6 +52,7 @@ export interface GroupCommitOptions {
   readonly dir: string;
   readonly log: Logger;
   readonly dropLogIntervalMs: number;
+  readonly clock: Clock;
   readonly flushIntervalMs: number;
   readonly maxBatchBytes: number;
   readonly maxPendingBytes: number;
@@ -65,7 +67,7 @@ export class GroupCommit {
   #pendingBytes = 0;
   /** Accepted and not yet written (pending or in the write in flight), as counted by maxPendingBytes. */
   #unwrittenBytes = 0;
-  #flushTimer: NodeJS.Timeout | undefined;
+  #flushTimer: TimerHandle | undefined;
   /** The batch write waiting in the chain, if any: new appends join it rather than queue another. */
   #flushQueued: Promise<void> | undefined;
 
@@ -131,7 +133,7 @@ export class GroupCommit {
    * queue commits in groups instead of one LevelDB write (and fsync) per append.
    */
   flush(): Promise<void> {
-    if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
+    if (this.#flushTimer !== undefined) this.#options.clock.clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     if (this.#flushQueued !== undefined) return this.#flushQueued;
     if (this.#pending.length === 0) return this.#store.settled();
@@ -150,7 +152,10 @@ export class GroupCommit {
     if (this.#options.flushIntervalMs === 0 || this.#pendingBytes >= this.#options.maxBatchBytes) {
       void this.flush();
     } else if (this.#flushTimer === undefined) {
-      this.#flushTimer = setTimeout(() => void this.flush(), this.#options.flushIntervalMs);
+      this.#flushTimer = this.#options.clock.setTimeout(
+        () => void this.flush(),
+        this.#options.flushIntervalMs,
+      );
     }
   }
 

@@ -1,4 +1,5 @@
 /** Options of the LevelDB queue (level-queue.ts). */
+import type { Clock } from '../../core/clock.ts';
 import type { CommonQueueOptions } from './options.ts';
 
 export interface LevelQueueOptions extends CommonQueueOptions {
@@ -20,6 +21,11 @@ export interface LevelQueueOptions extends CommonQueueOptions {
    * beyond it appends are refused (back-pressure), counted as not queued. Default 64 MiB.
    */
   readonly maxPendingBytes?: number | undefined;
+  /**
+   * Timers of the group-commit window and the age bound, and the time when `now` is not given. Default
+   * Node's (systemClock); tests pass a ManualClock.
+   */
+  readonly clock?: Clock | undefined;
 }
 
 /** Bytes (stored size) of the newest messages kept decoded for live reads unless configured. */

@@ -20,6 +20,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { systemClock } from '../../core/clock.ts';
 import { AppendListeners } from './append-listeners.ts';
 import { closedError } from './errors.ts';
 import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_PENDING_BYTES, GroupCommit } from './group-commit.ts';
@@ -55,7 +56,8 @@ export class LevelQueue implements MessageQueue {
   constructor(options: LevelQueueOptions) {
     this.#dir = options.dir;
     this.#log = options.log.child({ queue: options.dir });
-    this.#now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    this.#now = options.now ?? (options.clock === undefined ? Date.now : () => clock.now());
     const dropLogIntervalMs = options.dropLogIntervalMs ?? DEFAULT_DROP_LOG_INTERVAL_MS;
     this.#listeners = new AppendListeners(this.#log);
     this.#store = new LevelStore(this.#dir, this.#log, options.sync ?? false);
@@ -74,6 +76,7 @@ export class LevelQueue implements MessageQueue {
         maxAgeSeconds: options.maxAgeSeconds,
         dropLogIntervalMs,
         now: this.#now,
+        clock,
       },
       this.#store,
       this.#index,
@@ -83,6 +86,7 @@ export class LevelQueue implements MessageQueue {
       dir: this.#dir,
       log: this.#log,
       dropLogIntervalMs,
+      clock,
       flushIntervalMs: options.flushIntervalMs ?? 0,
       maxBatchBytes: options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
       maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,

@@ -4,6 +4,7 @@
  * in the values, so that reads the head of the store), checked on read and by a timer. Drops are counted
  * and logged once per burst (drop-reporter.ts). Everything here runs inside the store's serial chain.
  */
+import type { Clock, TimerHandle } from '../../core/clock.ts';
 import type { Logger } from '../log.ts';
 import { DropReporter } from './drop-reporter.ts';
 import type { LevelStore } from './level-store.ts';
@@ -15,6 +16,8 @@ export interface QueueBoundsOptions {
   readonly maxAgeSeconds: number | undefined;
   readonly dropLogIntervalMs: number;
   readonly now: () => number;
+  /** Runs the age bound's timer. */
+  readonly clock: Clock;
 }
 
 /** Deletes stored messages, on disk and in memory. */
@@ -25,18 +28,20 @@ export class QueueBounds {
   readonly #maxBytes: number;
   readonly #maxAgeMs: number | undefined;
   readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #store: LevelStore;
   readonly #index: MessageIndex;
   readonly #delete: DeleteStored;
   readonly #drops: DropReporter;
   #dropped = 0;
-  #ageTimer: NodeJS.Timeout | undefined;
+  #ageTimer: TimerHandle | undefined;
 
   constructor(options: QueueBoundsOptions, store: LevelStore, index: MessageIndex, remove: DeleteStored) {
     this.#log = options.log;
     this.#maxBytes = options.maxBytes;
     this.#maxAgeMs = options.maxAgeSeconds === undefined ? undefined : options.maxAgeSeconds * 1000;
     this.#now = options.now;
+    this.#clock = options.clock;
     this.#store = store;
     this.#index = index;
     this.#delete = remove;
@@ -81,18 +86,19 @@ export class QueueBounds {
   startAgeTimer(): void {
     if (this.#maxAgeMs === undefined) return;
     const everyMs = Math.min(60_000, Math.max(1000, this.#maxAgeMs / 4));
-    this.#ageTimer = setInterval(() => {
+    this.#ageTimer = this.#clock.setInterval(() => {
       if (this.hasExpired()) {
         this.#store
           .serial(() => this.dropExpired())
           .catch((err: unknown) => this.#log.error({ err }, 'queue could not drop expired messages'));
       }
     }, everyMs);
-    this.#ageTimer.unref();
+    // Housekeeping: it must not hold a stopping process open (Node's timers only; a ManualClock has no unref).
+    (this.#ageTimer as { unref?: () => void }).unref?.();
   }
 
   stopAgeTimer(): void {
-    if (this.#ageTimer !== undefined) clearInterval(this.#ageTimer);
+    if (this.#ageTimer !== undefined) this.#clock.clearInterval(this.#ageTimer);
     this.#ageTimer = undefined;
   }
 
