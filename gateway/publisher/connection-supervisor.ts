@@ -7,6 +7,7 @@
  */
 import mqtt, { type IConnackPacket } from 'mqtt';
 import { Backoff } from '../../core/backoff.ts';
+import type { TimerHandle } from '../../core/clock.ts';
 import type { Logger } from '../log.ts';
 import type { MessageQueue } from '../queue/queue.ts';
 import type { AckBatcher } from './ack-batcher.ts';
@@ -39,7 +40,7 @@ export class ConnectionSupervisor {
   readonly #listeners = new Set<PublisherStateListener>();
   #tls: MqttTlsOptions | undefined;
   #session: Session | undefined;
-  #reconnectTimer: NodeJS.Timeout | undefined;
+  #reconnectTimer: TimerHandle | undefined;
   #running = false;
   #everConnected = false;
   #lastError: string | undefined;
@@ -105,7 +106,7 @@ export class ConnectionSupervisor {
    */
   async disconnect(drainMs: number): Promise<void> {
     this.#running = false;
-    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+    if (this.#reconnectTimer !== undefined) this.#options.clock.clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
     const session = this.#session;
     if (session?.active === true) {
@@ -165,7 +166,7 @@ export class ConnectionSupervisor {
   async #onConnect(session: Session, connack: IConnackPacket): Promise<void> {
     if (this.#session !== session || !this.#running) return;
     session.active = true;
-    session.connectedAt = Date.now();
+    session.connectedAt = this.#options.clock.now();
     // MQTT 5: never more in flight than the broker said it can take (Receive Maximum, spec 3.2.2.3.3).
     const receiveMaximum = connack.properties?.receiveMaximum;
     session.window = Math.min(this.#options.inflight, receiveMaximum ?? Number.MAX_SAFE_INTEGER);
@@ -207,7 +208,7 @@ export class ConnectionSupervisor {
     }
     this.emit('disconnected', this.#lastError);
     const delay = this.#backoff.next();
-    this.#reconnectTimer = setTimeout(() => {
+    this.#reconnectTimer = this.#options.clock.setTimeout(() => {
       this.#reconnectTimer = undefined;
       if (this.#running) this.#connect();
     }, delay);

@@ -5,6 +5,7 @@
  * bad message must not block the queue); a transient refusal or a PUBACK missing for `publishTimeoutMs`
  * ends the connection, and what was in flight is read again from the queue on the next one.
  */
+import type { Clock, TimerHandle } from '../../core/clock.ts';
 import type { QueuedMessage } from '../queue/queue.ts';
 import type { AckBatcher } from './ack-batcher.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -42,6 +43,7 @@ export class InflightWindow {
   readonly #rejections: RejectionReporter;
   readonly #control: SessionControl;
   readonly #stamper;
+  readonly #clock: Clock;
   /** Seqs that were in flight when a connection ended: publishing one again counts as a resend. */
   readonly #unconfirmed = new Set<number>();
   #peak = 0;
@@ -60,6 +62,7 @@ export class InflightWindow {
     this.#rejections = parts.rejections;
     this.#control = control;
     this.#stamper = createStamper(options.bootId);
+    this.#clock = options.clock;
   }
 
   /** Most messages ever in flight at once. */
@@ -72,7 +75,7 @@ export class InflightWindow {
     this.#counters.published++;
     if (this.#unconfirmed.delete(seq)) this.#counters.resent++;
     if (historical) this.#counters.replayed++;
-    session.inflight.set(seq, Date.now());
+    session.inflight.set(seq, this.#clock.now());
     session.timeoutTimer ??= this.#startTimeoutCheck(session);
     if (session.inflight.size > this.#peak) this.#peak = session.inflight.size;
     const payload = this.#stamper.payload(message.payload, seq, historical);
@@ -95,7 +98,7 @@ export class InflightWindow {
 
   /** The connection ended: nothing is in flight on it any more (the queue still holds it all). */
   forget(session: Session): void {
-    clearInterval(session.timeoutTimer);
+    if (session.timeoutTimer !== undefined) this.#clock.clearInterval(session.timeoutTimer);
     session.timeoutTimer = undefined;
     // Bounded by the window per lost connection; cleared if a long flapping spell piles them up.
     if (this.#unconfirmed.size > MAX_UNCONFIRMED) this.#unconfirmed.clear();
@@ -130,12 +133,12 @@ export class InflightWindow {
   }
 
   /** Checks the oldest in-flight publish a few times per timeout period (one timer, not one per message). */
-  #startTimeoutCheck(session: Session): NodeJS.Timeout {
+  #startTimeoutCheck(session: Session): TimerHandle {
     const timeoutMs = this.#options.publishTimeoutMs;
-    const timer = setInterval(
+    const timer = this.#clock.setInterval(
       () => {
         for (const [seq, sentAt] of session.inflight) {
-          if (Date.now() - sentAt >= timeoutMs) {
+          if (this.#clock.now() - sentAt >= timeoutMs) {
             this.#control.end(
               session,
               `no PUBACK from MQTT broker ${this.#broker} within ${timeoutMs} ms (seq ${seq}); reconnecting`,
@@ -146,7 +149,8 @@ export class InflightWindow {
       },
       Math.max(50, Math.floor(timeoutMs / 4)),
     );
-    timer.unref();
+    // Must not hold a stopping process open (Node's timers only; a ManualClock has no unref).
+    (timer as { unref?: () => void }).unref?.();
     return timer;
   }
 }

@@ -4,6 +4,7 @@
  * QueueLane in seq order. The pump fills the in-flight window from the live lane first, then from the
  * backlog, whose rate the replay limiter may cap: over the cap the backlog waits, live data does not.
  */
+import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../log.ts';
 import type { MessageQueue } from '../queue/queue.ts';
 import { BacklogBoundary } from './backlog-boundary.ts';
@@ -20,6 +21,7 @@ export class LanePump {
   readonly #log: Logger;
   readonly #limiter: ReplayLimiter | undefined;
   readonly #window: InflightWindow;
+  readonly #clock: Clock;
   readonly #boundary = new BacklogBoundary();
   /** False once the publisher stops: nothing new goes out, even on a connection still draining. */
   readonly #running: () => boolean;
@@ -29,12 +31,14 @@ export class LanePump {
     log: Logger,
     limiter: ReplayLimiter | undefined,
     window: InflightWindow,
+    clock: Clock,
     running: () => boolean,
   ) {
     this.#queue = queue;
     this.#log = log;
     this.#limiter = limiter;
     this.#window = window;
+    this.#clock = clock;
     this.#running = running;
   }
 
@@ -59,7 +63,7 @@ export class LanePump {
 
   /** The connection ended: the backlog no longer waits for the replay cap. */
   halt(session: Session): void {
-    clearTimeout(session.replayTimer);
+    if (session.replayTimer !== undefined) this.#clock.clearTimeout(session.replayTimer);
     session.replayTimer = undefined;
   }
 
@@ -80,7 +84,7 @@ export class LanePump {
       }
     } catch (error) {
       this.#log.error({ err: error }, 'reading the queue failed; retrying in %d ms', QUEUE_RETRY_MS);
-      setTimeout(() => void this.pump(session), QUEUE_RETRY_MS);
+      this.#clock.setTimeout(() => void this.pump(session), QUEUE_RETRY_MS);
     } finally {
       session.pumping = false;
     }
@@ -101,7 +105,7 @@ export class LanePump {
         if (wait > 0) {
           // Over the replay cap: the backlog waits, live data does not.
           lane.unread();
-          session.replayTimer = setTimeout(() => {
+          session.replayTimer = this.#clock.setTimeout(() => {
             session.replayTimer = undefined;
             void this.pump(session);
           }, wait);

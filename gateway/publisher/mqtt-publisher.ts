@@ -59,10 +59,12 @@ class MqttPublisher implements Publisher {
     this.#options = options;
     this.#queue = queue;
     this.#log = log;
-    this.#acks = new AckBatcher(queue, log, options.ackBatchMs);
+    this.#acks = new AckBatcher(queue, log, options.ackBatchMs, options.clock);
     this.#rejections = new RejectionReporter(log, options.rejectionLogIntervalMs, options.rejectionTimers);
     const limiter =
-      options.replayRatePerSecond === undefined ? undefined : new ReplayLimiter(options.replayRatePerSecond);
+      options.replayRatePerSecond === undefined
+        ? undefined
+        : new ReplayLimiter(options.replayRatePerSecond, () => options.clock.now());
     // The window ends connections and asks for more through the supervisor and the lanes made below.
     this.#window = new InflightWindow(
       options,
@@ -74,7 +76,14 @@ class MqttPublisher implements Publisher {
         pump: (session) => void this.#lanes.pump(session),
       },
     );
-    this.#lanes = new LanePump(queue, log, limiter, this.#window, () => this.#supervisor.running);
+    this.#lanes = new LanePump(
+      queue,
+      log,
+      limiter,
+      this.#window,
+      options.clock,
+      () => this.#supervisor.running,
+    );
     this.#supervisor = new ConnectionSupervisor(options, queue, log, this.#counters, {
       acks: this.#acks,
       window: this.#window,

@@ -3,6 +3,7 @@
  * Defaults are applied once in `resolveOptions`, so the hot path never looks at `undefined`.
  */
 import type { BackoffOptions } from '../../core/backoff.ts';
+import { type Clock, systemClock } from '../../core/clock.ts';
 import { DEFAULT_DROP_LOG_INTERVAL_MS } from '../queue/options.ts';
 import type { ReporterTimers } from './rejection-reporter.ts';
 
@@ -61,6 +62,12 @@ export interface PublisherOptions {
   readonly rejectionLogIntervalMs?: number | undefined;
   /** Timers of that report (tests pass a manual clock). Default: Node's. */
   readonly rejectionTimers?: ReporterTimers | undefined;
+  /**
+   * Time and timers of the publisher's schedules: reconnect backoff, the PUBACK timeout check, the replay
+   * cap, ack batching. Default Node's (systemClock); tests pass a ManualClock. The stop's drain and the
+   * socket timeouts stay on Node's timers.
+   */
+  readonly clock?: Clock | undefined;
 }
 
 export interface ResolvedOptions extends PublisherOptions {
@@ -71,6 +78,7 @@ export interface ResolvedOptions extends PublisherOptions {
   readonly connectTimeoutMs: number;
   readonly ackBatchMs: number;
   readonly rejectionLogIntervalMs: number;
+  readonly clock: Clock;
 }
 
 export function resolveOptions(options: PublisherOptions): ResolvedOptions {
@@ -83,5 +91,6 @@ export function resolveOptions(options: PublisherOptions): ResolvedOptions {
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     ackBatchMs: options.ackBatchMs ?? 5,
     rejectionLogIntervalMs: options.rejectionLogIntervalMs ?? DEFAULT_DROP_LOG_INTERVAL_MS,
+    clock: options.clock ?? systemClock,
   };
 }

@@ -3,6 +3,7 @@
  * helpers that act on it.
  */
 import type { MqttClient } from 'mqtt';
+import type { TimerHandle } from '../../core/clock.ts';
 import { QueueLane } from './lane.ts';
 
 /** Everything that belongs to one connection and dies with it. */
@@ -24,11 +25,11 @@ export interface Session {
   live: QueueLane;
   backlog: QueueLane;
   /** A timer that resumes the backlog when the replay rate cap allows. */
-  replayTimer: NodeJS.Timeout | undefined;
+  replayTimer: TimerHandle | undefined;
   /** seq → when it was published; insertion order = oldest first, which the timeout check relies on. */
   readonly inflight: Map<number, number>;
   /** One timer per connection checks the oldest in-flight publish against publishTimeoutMs. */
-  timeoutTimer: NodeJS.Timeout | undefined;
+  timeoutTimer: TimerHandle | undefined;
   pumping: boolean;
   pumpAgain: boolean;
   /** The socket is corked until the end of this event-loop turn (see #publish). */
