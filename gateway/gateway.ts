@@ -1,5 +1,5 @@
 /**
- * The gateway: one queue, one publisher, one runner per device. Started in dependency order (queue →
+ * The gateway: one queue, one publisher, one DevicePipeline per device. Started in dependency order (queue →
  * publisher → devices) and stopped in reverse, each step guarded so one failure cannot strand the rest.
  */
 import { randomUUID } from 'node:crypto';
@@ -7,8 +7,8 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { LoadedConfig, LoadedDevice } from './config/load.ts';
 import { resolveSecret } from './config/secrets.ts';
+import { DevicePipeline, type DevicePipelineOptions, type DeviceStatus } from './devices/device-pipeline.ts';
 import type { DeviceContext } from './devices/device-plugin.ts';
-import { DeviceRunner, type DeviceRunnerOptions, type DeviceStatus } from './devices/device-runner.ts';
 import type { Logger } from './log.ts';
 import { createPublisher, type Publisher } from './publisher/mqtt-publisher.ts';
 import { createQueue } from './queue/index.ts';
@@ -18,8 +18,8 @@ export interface GatewayOptions {
   readonly loaded: LoadedConfig;
   readonly log: Logger;
   readonly env?: NodeJS.ProcessEnv;
-  /** Per-poll hook for metrics (see DeviceRunnerOptions.onPoll). */
-  readonly onPoll?: DeviceRunnerOptions['onPoll'];
+  /** Per-poll hook for metrics (see DevicePipelineOptions.onPoll). */
+  readonly onPoll?: DevicePipelineOptions['onPoll'];
 }
 
 /** What a reload changed, by device name. */
@@ -54,7 +54,7 @@ export class Gateway {
   /** The config the process started with: the queue and MQTT session keep it until a restart. */
   readonly #startConfig: LoadedConfig['config'];
   /** Running devices in config order, each with the JSON of what it was built from (for reload). */
-  #devices: { readonly runner: DeviceRunner; readonly key: string }[];
+  #devices: { readonly pipeline: DevicePipeline; readonly key: string }[];
 
   constructor(options: GatewayOptions) {
     const { loaded, log } = options;
@@ -116,16 +116,15 @@ export class Gateway {
     );
     // Devices poll at evenly spread phases of their intervals: device i of n at i/n (DeviceContext.pollPhase).
     this.#devices = enabledDevices(loaded).map((d, i, all) => ({
-      runner: this.#runner(d, i / all.length),
+      pipeline: this.#pipeline(d, i / all.length),
       key: deviceKey(d),
     }));
   }
 
-  #runner(d: LoadedDevice, pollPhase: number): DeviceRunner {
+  #pipeline(d: LoadedDevice, pollPhase: number): DevicePipeline {
     const mqtt = this.#startConfig.mqtt;
-    return new DeviceRunner({
-      device: d.config,
-      mapping: d.mapping,
+    return new DevicePipeline({
+      device: d,
       queue: this.#queue,
       log: this.#log,
       onPoll: this.#onPoll,
@@ -147,14 +146,14 @@ export class Gateway {
     await this.#queue.open();
     await this.#publisher.start();
     // Concurrently: each start only sets up a driver that connects in the background (cold start).
-    await Promise.all(this.#devices.map(({ runner }) => runner.start()));
+    await Promise.all(this.#devices.map(({ pipeline }) => pipeline.start()));
     this.#log.info('gateway running');
   }
 
   async stop(): Promise<void> {
     this.#log.info('stopping gateway');
-    for (const { runner } of [...this.#devices].reverse()) {
-      await guarded(this.#log, `stop device ${runner.name}`, () => runner.stop());
+    for (const { pipeline } of [...this.#devices].reverse()) {
+      await guarded(this.#log, `stop device ${pipeline.name}`, () => pipeline.stop());
     }
     await guarded(this.#log, 'stop publisher', () => this.#publisher.stop({ drainMs: 2000 }));
     await guarded(this.#log, 'close queue', () => this.#queue.close());
@@ -165,7 +164,7 @@ export class Gateway {
     return {
       id: this.id,
       boot: this.boot,
-      devices: this.#devices.map((d) => d.runner.status()),
+      devices: this.#devices.map((d) => d.pipeline.status()),
       publisher: this.#publisher.metrics(),
       queue: this.#queue.stats(),
     };
@@ -185,7 +184,7 @@ export class Gateway {
         section !== '$schema' &&
         JSON.stringify(before[section]) !== JSON.stringify(after[section]),
     );
-    const old = new Map(this.#devices.map((d) => [d.runner.name, d]));
+    const old = new Map(this.#devices.map((d) => [d.pipeline.name, d]));
     const wanted = enabledDevices(loaded);
     const wantedNames = new Set(wanted.map((d) => d.config.name));
     const summary = {
@@ -197,10 +196,10 @@ export class Gateway {
 
     for (const [name, d] of old) {
       if (wantedNames.has(name)) continue;
-      await guarded(this.#log, `stop removed device ${name}`, () => d.runner.stop());
+      await guarded(this.#log, `stop removed device ${name}`, () => d.pipeline.stop());
       summary.removed.push(name);
     }
-    const next: { runner: DeviceRunner; key: string }[] = [];
+    const next: { pipeline: DevicePipeline; key: string }[] = [];
     for (const d of wanted) {
       const name = d.config.name;
       const key = deviceKey(d);
@@ -211,11 +210,11 @@ export class Gateway {
         continue;
       }
       if (running !== undefined) {
-        await guarded(this.#log, `stop changed device ${name}`, () => running.runner.stop());
+        await guarded(this.#log, `stop changed device ${name}`, () => running.pipeline.stop());
       }
-      const runner = this.#runner(d, wanted.indexOf(d) / wanted.length);
-      next.push({ runner, key });
-      await guarded(this.#log, `start device ${name}`, () => runner.start());
+      const pipeline = this.#pipeline(d, wanted.indexOf(d) / wanted.length);
+      next.push({ pipeline, key });
+      await guarded(this.#log, `start device ${name}`, () => pipeline.start());
       (running === undefined ? summary.added : summary.restarted).push(name);
     }
     this.#devices = next;

@@ -1,12 +1,12 @@
 /**
- * Benchmark messages built by the gateway's own message builder (gateway/messages.ts), so topics and
+ * Benchmark messages built by the gateway's own JSON encoders (gateway/payloads/), so topics and
  * payload sizes are what a real device produces: per-tag messages (~100 B) for "1 tag per message" and
  * per-poll batch messages for "100 tags per message".
  */
 
-import { createMessageBuilder } from '../../gateway/messages.ts';
-import type { OutgoingMessage } from '../../gateway/queue/queue.ts';
 import type { TagSample } from '../../core/sample.ts';
+import { createEncoder } from '../../gateway/payloads/encoder.ts';
+import type { OutgoingMessage } from '../../gateway/queue/queue.ts';
 
 export interface MessageSource {
   /** Bytes of one payload (before the publisher's seq/boot stamp). */
@@ -23,8 +23,9 @@ export function messageSource(tagsPerMessage: number): MessageSource {
     name: `line${i % 4}.tag${i}`,
     unit: i % 3 === 0 ? '°C' : 'bar',
   }));
-  const builders = Array.from({ length: DEVICES }, (_, d) =>
-    createMessageBuilder({
+  const format = tagsPerMessage === 1 ? 'json-per-tag' : 'json-batch';
+  const encoders = Array.from({ length: DEVICES }, (_, d) =>
+    createEncoder(format, {
       tags,
       context: { prefix: 'bench', gateway: 'gw1', device: `plc${d}` },
       topicTemplate: '{prefix}/{device}/{tag}',
@@ -41,17 +42,17 @@ export function messageSource(tagsPerMessage: number): MessageSource {
       ts,
     }));
   const next = (device: number, count: number): OutgoingMessage[] => {
-    const builder = builders[device % DEVICES]!;
+    const encoder = encoders[device % DEVICES]!;
     const ts = Date.now();
     if (tagsPerMessage === 1) {
       // One poll of a device yields at most one message per tag: large counts span several polls.
       const out: OutgoingMessage[] = [];
       while (out.length < count) {
-        out.push(...builder.perTag(samples(Math.min(tags.length, count - out.length), ts), index));
+        out.push(...encoder.encode(samples(Math.min(tags.length, count - out.length), ts), index, ts));
       }
       return out;
     }
-    return Array.from({ length: count }, () => builder.batch(samples(tagsPerMessage, ts), index, ts));
+    return Array.from({ length: count }, () => encoder.encode(samples(tagsPerMessage, ts), index, ts)[0]!);
   };
   return { payloadBytes: next(0, 1)[0]!.payload.length, next };
 }

@@ -17,8 +17,8 @@
  */
 import type { Logger } from 'pino';
 import { Backoff, type BackoffOptions } from '../../core/backoff.ts';
-import type { ReadFailure } from '../../mappings/modbus/read-plan.ts';
 import type { ConnectionState } from '../../core/driver.ts';
+import type { ReadFailure } from '../../mappings/modbus/read-plan.ts';
 import { BusSchedule } from './bus-schedule.ts';
 import { LineUsers } from './line-users.ts';
 import { type ByteLink, errorText, type OpenLink } from './link.ts';

@@ -18,8 +18,8 @@
 import type { OPCUACertificateManager } from 'node-opcua-certificate-manager';
 import type { ClientSession, ReadValueIdOptions } from 'node-opcua-client';
 import { Backoff } from '../../core/backoff.ts';
-import type { OpcUaReading } from '../../mappings/opcua/reading.ts';
 import type { Driver, DriverEvents } from '../../core/driver.ts';
+import type { OpcUaReading } from '../../mappings/opcua/reading.ts';
 import { describeConnectFailure } from './connect-failure.ts';
 import { type Epoch, teardownEpoch } from './epoch.ts';
 import { watchErrMessages } from './err-message.ts';

@@ -11,8 +11,9 @@ import type { TagSample } from '../../core/sample.ts';
 import type { Output } from '../cli.ts';
 import { loadConfig } from '../config/load.ts';
 import { formatProblems } from '../config/problems.ts';
+import { instantiate } from '../devices/device-plugin.ts';
 import { DEFAULT_TIMEOUT_MS as OPCUA_DEFAULT_TIMEOUT_MS } from '../devices/opcua.ts';
-import { loadDevicePlugin } from '../devices/registry.ts';
+import { compileDevice } from '../devices/registry.ts';
 import { resolveStateDir } from '../gateway.ts';
 import { createLogger } from '../log.ts';
 import { table } from './first-event.ts';
@@ -35,7 +36,6 @@ export async function runRead(
     return 1;
   }
   const log = createLogger({ level: 'error', stderr: true });
-  const plugin = await loadDevicePlugin(device.config);
   // The driver's own default request timeout: an OPC UA connect (secure channel, RSA, maybe the first
   // certificate) takes seconds where a Modbus poll takes milliseconds.
   const driverTimeoutMs = device.config.driver === 'opcua' ? OPCUA_DEFAULT_TIMEOUT_MS : 1000;
@@ -45,30 +45,24 @@ export async function runRead(
     env,
     credentialsDir: env.CREDENTIALS_DIRECTORY,
   };
-  let latest: (TagSample | undefined)[] = [];
   let lastState = '';
   let complete: () => void = () => {};
   const done = new Promise<void>((resolve) => {
     complete = resolve;
   });
-  const instance = plugin.create(
-    device.config,
-    device.mapping,
-    log,
-    {
-      onSamples: (reading) => {
-        reading.forEach((sample, i) => {
-          if (sample !== undefined) latest[i] = sample;
-        });
-        if (latest.every((s) => s !== undefined)) complete();
-      },
-      onConnectionState: (state, reason) => {
-        lastState = reason === undefined ? state : `${state}: ${reason}`;
-      },
+  const compiled = await compileDevice(device, log, context);
+  const latest: (TagSample | undefined)[] = compiled.tags.map(() => undefined);
+  const instance = instantiate(compiled, {
+    onSamples: (reading) => {
+      reading.forEach((sample, i) => {
+        if (sample !== undefined) latest[i] = sample;
+      });
+      if (latest.every((s) => s !== undefined)) complete();
     },
-    context,
-  );
-  latest = instance.tags.map(() => undefined);
+    onConnectionState: (state, reason) => {
+      lastState = reason === undefined ? state : `${state}: ${reason}`;
+    },
+  });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, timeoutMs);

@@ -4,9 +4,9 @@
  * TypeScript types are derived from the same definitions.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { DeviceCommonFields, SecretRefSchema } from '../../mappings/device-common-schema.ts';
 import { OpcUaDeviceSchema } from '../../mappings/opcua/device-schema.ts';
 import { ByteOrderSchema } from '../../mappings/schema.ts';
-import { DeviceCommonFields, SecretRefSchema } from '../../mappings/device-common-schema.ts';
 
 export { type SecretRef, SecretRefSchema } from '../../mappings/device-common-schema.ts';
 

@@ -1,20 +1,30 @@
 /**
- * Runs one device: driver readings → mapping (TagSamples) → report-by-exception → MQTT messages → queue.
- * This is the whole northbound path of a tag; the publisher takes it from the queue.
+ * One device's whole northbound path, in the order a tag travels it:
+ *
+ *   compile   the mapping, once, for this device's config (registry.ts → the protocol's plugin)
+ *   poll      the driver polls (or is notified) on its own schedule          (drivers/…)
+ *   decode    its raw readings become TagSamples through the compiled mapping (the plugin's createDriver)
+ *   report    report-by-exception keeps what is news                         (mappings/report.ts)
+ *   encode    the device's payload format makes MQTT messages                (gateway/payloads/)
+ *   queue     appended to the durable queue; the publisher takes it from there (gateway/queue/)
+ *
+ * Everything the poll path needs is built before the driver exists, so the driver's first reading finds
+ * a complete pipeline: no callback is bound late, nothing is parsed or looked up per poll.
  */
-import type { ConnectionState } from '../../core/driver.ts';
-import { ReportByException } from '../../mappings/report.ts';
+import type { ConnectionState, Driver } from '../../core/driver.ts';
 import type { TagReading, TagSample } from '../../core/sample.ts';
-import type { DeviceConfig } from '../config/schema.ts';
+import { ReportByException } from '../../mappings/report.ts';
+import type { LoadedDevice } from '../config/load.ts';
 import type { Logger } from '../log.ts';
-import { createMessageBuilder, type TopicContext } from '../messages.ts';
+import { createEncoder, type PayloadEncoder, payloadFormatOf } from '../payloads/encoder.ts';
+import type { TopicContext } from '../payloads/topics.ts';
 import type { MessageQueue } from '../queue/queue.ts';
-import type { DeviceContext, DeviceInstance } from './device-plugin.ts';
-import { loadDevicePlugin } from './registry.ts';
+import type { DeviceContext } from './device-plugin.ts';
+import { compileDevice } from './registry.ts';
 
-export interface DeviceRunnerOptions {
-  readonly device: DeviceConfig;
-  readonly mapping: unknown;
+export interface DevicePipelineOptions {
+  /** The device's config with its mapping, as loaded and validated. */
+  readonly device: LoadedDevice;
   readonly queue: MessageQueue;
   readonly log: Logger;
   readonly topics: {
@@ -45,11 +55,19 @@ export interface DeviceStatus {
   readonly tags: readonly (TagSample | undefined)[];
 }
 
-export class DeviceRunner {
-  readonly #options: DeviceRunnerOptions;
+/** What a started pipeline holds between polls. */
+interface Stages {
+  readonly report: ReportByException;
+  readonly encoder: PayloadEncoder;
+  /** Scratch for report.filter: the tag index of each reported sample. */
+  readonly index: number[];
+}
+
+export class DevicePipeline {
+  readonly #options: DevicePipelineOptions;
   readonly #log: Logger;
   readonly #now: () => number;
-  #instance: DeviceInstance | undefined;
+  #driver: Driver | undefined;
   #state: ConnectionState = 'connecting';
   #lastError: string | undefined;
   #polls = 0;
@@ -58,77 +76,55 @@ export class DeviceRunner {
   #latest: (TagSample | undefined)[] = [];
   #tagNames: string[] = [];
 
-  constructor(options: DeviceRunnerOptions) {
+  constructor(options: DevicePipelineOptions) {
     this.#options = options;
-    this.#log = options.log.child({ device: options.device.name });
+    this.#log = options.log.child({ device: options.device.config.name });
     this.#now = options.now ?? Date.now;
   }
 
   get name(): string {
-    return this.#options.device.name;
+    return this.#options.device.config.name;
   }
 
   async start(): Promise<void> {
-    const { device, mapping, queue, topics } = this.#options;
-    const plugin = await loadDevicePlugin(device);
-    let onSamples: (samples: TagReading, ts: number) => void = () => {};
-    const instance = plugin.create(
-      device,
-      mapping,
-      this.#log,
-      {
-        onSamples: (samples, ts) => onSamples(samples, ts),
-        onConnectionState: (state, reason) => this.#onConnectionState(state, reason),
-      },
-      this.#options.context,
-    );
-    this.#instance = instance;
-    this.#latest = instance.tags.map(() => undefined);
-    this.#tagNames = instance.tags.map((tag) => tag.name);
-
-    const report = new ReportByException(
-      instance.tags.map((tag) => tag.publish),
-      device.staleAfterMs ?? instance.defaultStaleAfterMs,
-      this.#now(),
-    );
-    const builder = createMessageBuilder({
-      tags: instance.tags,
-      context: topics.context,
-      topicTemplate: topics.tagTemplate,
-      batchTemplate: topics.batchTemplate,
-    });
-    const batch = device.batch === true;
-    const index: number[] = [];
-
-    const onPoll = this.#options.onPoll;
-    onSamples = (samples, ts) => {
-      this.#polls++;
-      onPoll?.(device.name, this.#now() - ts, samples);
-      index.length = 0;
-      const changed = report.filter(samples, this.#now(), index);
-      for (let i = 0; i < changed.length; i++) this.#latest[index[i]!] = changed[i];
-      if (changed.length === 0) return;
-      const messages = batch ? [builder.batch(changed, index, ts)] : builder.perTag(changed, index);
-      this.#published += messages.length;
-      // Not awaited: a poll never waits for the disk. When the queue cannot take the messages (disk full,
-      // or back-pressure once queue.maxPendingBytes are waiting to be written) they are lost, their seqs
-      // skipped; the queue counts them by reason and logs once per burst (docs/queue.md, "Bounds").
-      queue.append(messages).catch(() => {
-        this.#enqueueErrors += messages.length;
-      });
+    const { device, topics, context } = this.#options;
+    const { config } = device;
+    // compile
+    const compiled = await compileDevice(device, this.#log, context);
+    this.#tagNames = compiled.tags.map((tag) => tag.name);
+    this.#latest = compiled.tags.map(() => undefined);
+    // report and encode: built once, before any reading can arrive
+    const stages: Stages = {
+      report: new ReportByException(
+        compiled.tags.map((tag) => tag.publish),
+        config.staleAfterMs ?? compiled.defaultStaleAfterMs,
+        this.#now(),
+      ),
+      encoder: createEncoder(payloadFormatOf(config), {
+        tags: compiled.tags,
+        context: topics.context,
+        topicTemplate: topics.tagTemplate,
+        batchTemplate: topics.batchTemplate,
+      }),
+      index: [],
     };
-    await instance.driver.start();
-    this.#log.info({ tags: instance.tags.length }, 'device started (%s)', device.driver);
+    // poll and decode: the driver hands over each reading decoded
+    this.#driver = compiled.createDriver({
+      onSamples: (samples, ts) => this.#onSamples(stages, samples, ts),
+      onConnectionState: (state, reason) => this.#onConnectionState(state, reason),
+    });
+    await this.#driver.start();
+    this.#log.info({ tags: compiled.tags.length }, 'device started (%s)', config.driver);
   }
 
   async stop(): Promise<void> {
-    await this.#instance?.driver.stop();
+    await this.#driver?.stop();
   }
 
   status(): DeviceStatus {
     return {
-      name: this.#options.device.name,
-      driver: this.#options.device.driver,
+      name: this.name,
+      driver: this.#options.device.config.driver,
       state: this.#state,
       lastError: this.#lastError,
       polls: this.#polls,
@@ -137,6 +133,26 @@ export class DeviceRunner {
       tagNames: this.#tagNames,
       tags: this.#latest,
     };
+  }
+
+  /** One decoded reading: report → encode → queue. The hot path of the gateway. */
+  #onSamples({ report, encoder, index }: Stages, samples: TagReading, ts: number): void {
+    this.#polls++;
+    this.#options.onPoll?.(this.name, this.#now() - ts, samples);
+    // report
+    index.length = 0;
+    const changed = report.filter(samples, this.#now(), index);
+    for (let i = 0; i < changed.length; i++) this.#latest[index[i]!] = changed[i];
+    if (changed.length === 0) return;
+    // encode
+    const messages = encoder.encode(changed, index, ts);
+    this.#published += messages.length;
+    // queue. Not awaited: a poll never waits for the disk. When the queue cannot take the messages (disk
+    // full, or back-pressure once queue.maxPendingBytes are waiting to be written) they are lost, their
+    // seqs skipped; the queue counts them by reason and logs once per burst (docs/queue.md, "Bounds").
+    this.#options.queue.append(messages).catch(() => {
+      this.#enqueueErrors += messages.length;
+    });
   }
 
   #onConnectionState(state: ConnectionState, reason?: string): void {

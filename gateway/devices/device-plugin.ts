@@ -1,10 +1,13 @@
 /**
- * How the gateway runs a device without knowing its protocol: a DevicePlugin joins a protocol's mapping
- * compiler (mappings/) and its driver (drivers/) and hands back protocol-neutral TagSamples.
+ * How the gateway runs a device without knowing its protocol. A DevicePlugin compiles a device's config
+ * and its (typed) mapping once into a CompiledDevice: the tags, and a factory for the driver whose
+ * readings arrive already decoded into protocol-neutral TagSamples. Compiling comes first and building
+ * the driver second, so whoever consumes the samples (gateway/devices/device-pipeline.ts) is complete
+ * before the first reading can arrive.
  */
 import type { ConnectionState, Driver } from '../../core/driver.ts';
-import type { ReportPolicy } from '../../mappings/report.ts';
 import type { TagReading } from '../../core/sample.ts';
+import type { ReportPolicy } from '../../mappings/report.ts';
 import type { DeviceConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 
@@ -15,16 +18,33 @@ export interface DeviceTag {
 }
 
 export interface DeviceEvents {
-  /** One reading, index-aligned with DeviceInstance.tags (undefined: tag not in this reading). */
+  /** One decoded reading, index-aligned with CompiledDevice.tags (undefined: tag not in this reading). */
   onSamples(samples: TagReading, ts: number): void;
   onConnectionState(state: ConnectionState, reason?: string): void;
 }
 
+/** A device's mapping compiled for its config: everything the poll loop needs, nothing left to parse. */
+export interface CompiledDevice {
+  readonly tags: readonly DeviceTag[];
+  /** Default for staleAfterMs when the config gives none. */
+  readonly defaultStaleAfterMs: number;
+  /**
+   * Builds the driver (not started). Each of its readings is decoded through the compiled mapping and
+   * handed to `events.onSamples`. Throws a clear Error naming the device when it cannot be built (an RTU
+   * line whose settings differ from another device's on the same port).
+   */
+  createDriver(events: DeviceEvents): Driver;
+}
+
+/** A compiled device with its driver: for tools and tests that use the samples directly. */
 export interface DeviceInstance {
   readonly tags: readonly DeviceTag[];
   readonly driver: Driver;
-  /** Default for staleAfterMs when the config gives none. */
-  readonly defaultStaleAfterMs: number;
+}
+
+/** Builds the driver of a compiled device, for `fieldbridge read` and tests. */
+export function instantiate(compiled: CompiledDevice, events: DeviceEvents): DeviceInstance {
+  return { tags: compiled.tags, driver: compiled.createDriver(events) };
 }
 
 /** What some drivers need from the gateway beyond their own config (OPC UA: where its certificates live). */
@@ -55,16 +75,10 @@ export function pollPhaseMs(context: DeviceContext | undefined, intervalMs: numb
   return phase > 0 && phase < 1 ? Math.round(phase * intervalMs) : 0;
 }
 
-export interface DevicePlugin<C extends DeviceConfig = DeviceConfig> {
+export interface DevicePlugin<C extends DeviceConfig, M> {
   /**
-   * Compiles the mapping and builds the driver; throws a clear Error naming the device when it cannot.
+   * Compiles the mapping for the device; throws a clear Error naming the device when it cannot.
    * Without a context, a plugin that needs one falls back to the gateway's defaults (tests use that).
    */
-  create(
-    device: C,
-    mapping: unknown,
-    log: Logger,
-    events: DeviceEvents,
-    context?: DeviceContext,
-  ): DeviceInstance;
+  compile(device: C, mapping: M, log: Logger, context?: DeviceContext): CompiledDevice;
 }

@@ -3,9 +3,10 @@
  * the parts of a block the device refused (exception 02, found by block splitting) are made bad with
  * the exception kept, while the rest of the block stays good.
  */
+
+import type { TagSample } from '../../core/sample.ts';
 import type { ModbusDriverReading } from '../../drivers/modbus/device-poller.ts';
 import type { CompiledModbusDevice } from '../../mappings/modbus/compile.ts';
-import type { TagSample } from '../../core/sample.ts';
 
 export function modbusSamples(compiled: CompiledModbusDevice, reading: ModbusDriverReading): TagSample[] {
   const samples = compiled.decode(reading);

@@ -5,11 +5,12 @@
  */
 import { ModbusBusRegistry } from '../../drivers/modbus/bus-registry.ts';
 import { createModbusRtuDriver, type RtuLine } from '../../drivers/modbus/rtu-driver.ts';
+import type { ModbusMapping } from '../../mappings/schema.ts';
 import type { ModbusRtuDeviceConfig, ModbusRtuTcpDeviceConfig } from '../config/schema.ts';
 import { serialLineOf } from '../config/serial-line.ts';
 import type { Logger } from '../log.ts';
-import type { DeviceContext, DeviceEvents, DeviceInstance, DevicePlugin } from './device-plugin.ts';
-import { createModbusInstance } from './modbus-instance.ts';
+import type { CompiledDevice, DeviceContext, DevicePlugin } from './device-plugin.ts';
+import { compileModbusDevice } from './modbus-device.ts';
 
 const BUSES_KEY = 'modbus-buses';
 
@@ -25,34 +26,33 @@ export function modbusBuses(context: DeviceContext | undefined): ModbusBusRegist
   return registry as ModbusBusRegistry;
 }
 
-export const modbusRtuPlugin: DevicePlugin<ModbusRtuDeviceConfig> = {
-  create(device, mapping, log, events, context) {
+export const modbusRtuPlugin: DevicePlugin<ModbusRtuDeviceConfig, ModbusMapping> = {
+  compile(device, mapping, log, context) {
     const line: RtuLine = { kind: 'serial', ...serialLineOf(device) };
-    return create(device, line, mapping, log, events, context);
+    return compile(device, line, mapping, log, context);
   },
 };
 
-export const modbusRtuTcpPlugin: DevicePlugin<ModbusRtuTcpDeviceConfig> = {
-  create(device, mapping, log, events, context) {
+export const modbusRtuTcpPlugin: DevicePlugin<ModbusRtuTcpDeviceConfig, ModbusMapping> = {
+  compile(device, mapping, log, context) {
     const line: RtuLine = {
       kind: 'tcp',
       host: device.host,
       port: device.port,
       interFrameDelayMs: device.interFrameDelayMs,
     };
-    return create(device, line, mapping, log, events, context);
+    return compile(device, line, mapping, log, context);
   },
 };
 
-function create(
+function compile(
   device: ModbusRtuDeviceConfig | ModbusRtuTcpDeviceConfig,
   line: RtuLine,
-  mapping: unknown,
+  mapping: ModbusMapping,
   log: Logger,
-  events: DeviceEvents,
   context: DeviceContext | undefined,
-): DeviceInstance {
-  return createModbusInstance(device, mapping, log, events, context, (poller, driverEvents) =>
+): CompiledDevice {
+  return compileModbusDevice(device, mapping, log, context, (poller, driverEvents) =>
     createModbusRtuDriver(
       { ...poller, line, lateReplyGuardMs: device.lateReplyGuardMs, buses: modbusBuses(context) },
       driverEvents,

@@ -1,11 +1,12 @@
 import { createModbusTcpDriver } from '../../drivers/modbus/tcp-driver.ts';
+import type { ModbusMapping } from '../../mappings/schema.ts';
 import type { ModbusTcpDeviceConfig } from '../config/schema.ts';
 import type { DevicePlugin } from './device-plugin.ts';
-import { createModbusInstance } from './modbus-instance.ts';
+import { compileModbusDevice } from './modbus-device.ts';
 
-export const modbusTcpPlugin: DevicePlugin<ModbusTcpDeviceConfig> = {
-  create(device, mapping, log, events, context) {
-    return createModbusInstance(device, mapping, log, events, context, (poller, driverEvents) =>
+export const modbusTcpPlugin: DevicePlugin<ModbusTcpDeviceConfig, ModbusMapping> = {
+  compile(device, mapping, log, context) {
+    return compileModbusDevice(device, mapping, log, context, (poller, driverEvents) =>
       createModbusTcpDriver({ ...poller, host: device.host, port: device.port ?? 502 }, driverEvents),
     );
   },

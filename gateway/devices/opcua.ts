@@ -3,13 +3,13 @@
  * driver. node-opcua itself is loaded by the driver's start(), so importing this file stays cheap.
  *
  * Unlike Modbus, OPC UA needs the gateway's state directory (for its certificate store), so it uses the
- * plugin context (DeviceContext): `create(device, mapping, log, events, context)`; without one, it falls
+ * plugin context (DeviceContext): `compile(device, mapping, log, context)`; without one, it falls
  * back to the gateway's own rule ($STATE_DIRECTORY, else ./state).
  */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { createOpcUaDriver } from '../../drivers/opcua/driver.ts';
-import type { OpcUaUserIdentity } from '../../drivers/opcua/options.ts';
+import type { OpcUaDriverOptions, OpcUaUserIdentity } from '../../drivers/opcua/options.ts';
 import { compileOpcUaMapping } from '../../mappings/opcua/compile.ts';
 import { type OpcUaDeviceConfig, opcUaDeviceProblems } from '../../mappings/opcua/device-schema.ts';
 import type { OpcUaMapping } from '../../mappings/opcua/schema.ts';
@@ -18,40 +18,42 @@ import type { DevicePlugin } from './device-plugin.ts';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 
-export const opcUaPlugin: DevicePlugin<OpcUaDeviceConfig> = {
-  create(device, mapping, log, events, context) {
+export const opcUaPlugin: DevicePlugin<OpcUaDeviceConfig, OpcUaMapping> = {
+  compile(device, mapping, log, context) {
     const problems = opcUaDeviceProblems(device);
     if (problems.length > 0) throw new Error(problems.map((p) => p.message).join('; '));
     const env = context?.env ?? process.env;
     // The PKI goes to <stateDir>/opcua/pki.
     const stateDir = context?.stateDir ?? env.STATE_DIRECTORY?.split(':')[0] ?? resolve('state');
-    const compiled = compileOpcUaMapping(mapping as OpcUaMapping, device);
+    const compiled = compileOpcUaMapping(mapping, device);
     const user = resolveUser(device, env, context?.credentialsDir ?? env.CREDENTIALS_DIRECTORY);
     const timeoutMs = device.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const driver = createOpcUaDriver(
-      {
-        device: device.name,
-        endpoint: device.endpoint,
-        securityMode: device.securityMode ?? 'SignAndEncrypt',
-        securityPolicy: device.securityPolicy ?? 'Basic256Sha256',
-        user,
-        applicationUri: device.applicationUri ?? `urn:${hostname()}:fieldbridge`,
-        stateDir,
-        tags: compiled.tags,
-        groups: compiled.groups,
-        timeoutMs,
-        sessionTimeoutMs: device.sessionTimeoutMs,
-        log,
-      },
-      {
-        onReading: (reading) => events.onSamples(compiled.decode(reading), reading.ts),
-        onConnectionState: (state, reason) => events.onConnectionState(state, reason),
-      },
-    );
+    const options: OpcUaDriverOptions = {
+      device: device.name,
+      endpoint: device.endpoint,
+      securityMode: device.securityMode ?? 'SignAndEncrypt',
+      securityPolicy: device.securityPolicy ?? 'Basic256Sha256',
+      user,
+      applicationUri: device.applicationUri ?? `urn:${hostname()}:fieldbridge`,
+      stateDir,
+      tags: compiled.tags,
+      groups: compiled.groups,
+      timeoutMs,
+      sessionTimeoutMs: device.sessionTimeoutMs,
+      log,
+    };
     const slowest = Math.max(
       ...compiled.groups.map((g) => (g.mode === 'poll' ? g.pollIntervalMs : g.publishingIntervalMs)),
     );
-    return { tags: compiled.tags, driver, defaultStaleAfterMs: 3 * slowest + timeoutMs };
+    return {
+      tags: compiled.tags,
+      defaultStaleAfterMs: 3 * slowest + timeoutMs,
+      createDriver: (events) =>
+        createOpcUaDriver(options, {
+          onReading: (reading) => events.onSamples(compiled.decode(reading), reading.ts),
+          onConnectionState: (state, reason) => events.onConnectionState(state, reason),
+        }),
+    };
   },
 };
 

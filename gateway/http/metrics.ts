@@ -1,14 +1,14 @@
 /**
  * /metrics: the gateway's Prometheus metrics on a Registry of its own (prom-client's global default
  * registry would be shared mutable module state). Poll durations and errors are counted as they happen
- * (observePoll, from the DeviceRunner hook); everything else is read from Gateway.status() at scrape time,
+ * (observePoll, from the DevicePipeline hook); everything else is read from Gateway.status() at scrape time,
  * so the hot path pays for nothing but a histogram observation.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { pollErrorKinds } from '../../core/error-kinds.ts';
 import type { TagReading } from '../../core/sample.ts';
 import type { GatewayStatus } from '../gateway.ts';
-import { pollErrorKinds } from '../../core/error-kinds.ts';
 
 export interface GatewayMetricsOptions {
   readonly status: () => GatewayStatus;
@@ -190,7 +190,7 @@ export class GatewayMetrics {
     this.#loopDelay.disable();
   }
 
-  /** DeviceRunner's onPoll hook. */
+  /** DevicePipeline's onPoll hook. */
   observePoll(device: string, durationMs: number, samples: TagReading): void {
     // Label children are cached per device: prom-client would otherwise hash the label object on every
     // poll (thousands per second on a busy gateway).

@@ -5,8 +5,9 @@
  * A device that answers with per-tag errors (a Modbus exception, an OPC UA BadNodeIdUnknown, a NaN) is
  * reachable: those tags are bad, the device is not failing.
  */
-import type { TagReading } from '../../core/sample.ts';
+
 import { errorKind } from '../../core/error-kinds.ts';
+import type { TagReading } from '../../core/sample.ts';
 
 const WINDOW = 20;
 const MAX_FAILED_FRACTION = 0.5;

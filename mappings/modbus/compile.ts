@@ -8,9 +8,10 @@
  * not resolve, a type that cannot live in the area, a write that cannot be encoded) throws an Error
  * naming the device and tag rather than producing a device that reads garbage.
  */
+
+import type { TagSample } from '../../core/sample.ts';
 import { resolvePublishPolicy } from '../publish-policy.ts';
 import type { ReportPolicy } from '../report.ts';
-import type { TagSample } from '../../core/sample.ts';
 import type { DataType, ModbusArea, ModbusMapping, ModbusTag, PublishPolicy } from '../schema.ts';
 import { resolveAddress } from './address.ts';
 import { buildRegisterCodec, decodeBit, encodeBit, type RegisterCodec } from './codec.ts';

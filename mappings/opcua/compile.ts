@@ -10,10 +10,10 @@
  * unchanged tag is neither republished nor marked good again by a neighbour's notification.
  */
 
+import type { TagSample } from '../../core/sample.ts';
 import { makeScaler } from '../modbus/codec/scaling.ts';
 import { resolvePublishPolicy } from '../publish-policy.ts';
 import type { ReportPolicy } from '../report.ts';
-import type { TagSample } from '../../core/sample.ts';
 import type { PublishPolicy } from '../schema.ts';
 import { dataValueToSample } from './convert.ts';
 import { type ParsedNodeId, parseNodeId } from './node-id.ts';

@@ -1,11 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { createMessageBuilder, fillTopic } from '../../gateway/messages.ts';
 import type { TagSample } from '../../core/sample.ts';
+import { createEncoder, type EncoderOptions, payloadFormatOf } from '../../gateway/payloads/encoder.ts';
+import { fillTopic } from '../../gateway/payloads/topics.ts';
 
 const context = { prefix: 'plant', gateway: 'edge1', device: 'plc1' };
 const ts = Date.UTC(2026, 10, 25, 19, 40, 41, 123);
 
+/** Both JSON encoders of one device, as the pipeline would choose them (per-tag or batch). */
+function createMessageBuilder(options: EncoderOptions) {
+  const perTag = createEncoder('json-per-tag', options);
+  const batch = createEncoder('json-batch', options);
+  return {
+    perTag: (samples: readonly TagSample[], index: readonly number[]) => perTag.encode(samples, index, ts),
+    batch: (samples: readonly TagSample[], index: readonly number[], at: number) => {
+      const messages = batch.encode(samples, index, at);
+      expect(messages).toHaveLength(1);
+      return messages[0]!;
+    },
+  };
+}
+
 describe('messages', () => {
+  it('chooses the format from the device config: batch JSON only with batch: true', () => {
+    expect(payloadFormatOf({ batch: true })).toBe('json-batch');
+    expect(payloadFormatOf({ batch: false })).toBe('json-per-tag');
+    expect(payloadFormatOf({})).toBe('json-per-tag');
+  });
+
   it('fills topic templates', () => {
     expect(fillTopic('{prefix}/{gateway}/{device}/{tag}', context, 'tank.level')).toBe(
       'plant/edge1/plc1/tank.level',

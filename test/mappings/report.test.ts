@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ReportByException, type ReportPolicy } from '../../mappings/report.ts';
 import type { TagSample } from '../../core/sample.ts';
+import { ReportByException, type ReportPolicy } from '../../mappings/report.ts';
 
 const change = (deadband = 0, heartbeatMs = 0): ReportPolicy => ({ mode: 'change', deadband, heartbeatMs });
 const good = (value: TagSample['value'], ts = 0): TagSample => ({ tag: 't', value, quality: 'good', ts });

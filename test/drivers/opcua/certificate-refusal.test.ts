@@ -14,7 +14,7 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownCertificateFile, readCertificate, trustedDir } from '../../../drivers/opcua/pki.ts';
 import { runOpcuaBrowse } from '../../../gateway/commands/opcua.ts';
-import type { DeviceInstance } from '../../../gateway/devices/device-plugin.ts';
+import { type DeviceInstance, instantiate } from '../../../gateway/devices/device-plugin.ts';
 import { opcUaPlugin } from '../../../gateway/devices/opcua.ts';
 import type { OpcUaDeviceConfig } from '../../../mappings/opcua/device-schema.ts';
 import type { OpcUaMapping } from '../../../mappings/opcua/schema.ts';
@@ -66,10 +66,8 @@ describe('OPC UA certificates refused by the server, and by fieldbridge', () => 
       applicationUri: `urn:test:${name}`,
       mapping: 'm.json',
     };
-    const instance = opcUaPlugin.create(config, mapping, collector.log.child({ device: name }), collector, {
-      stateDir,
-      env: {},
-    });
+    const log = collector.log.child({ device: name });
+    const instance = instantiate(opcUaPlugin.compile(config, mapping, log, { stateDir, env: {} }), collector);
     const device = { name, collector, instance };
     devices.push(device);
     await instance.driver.start();

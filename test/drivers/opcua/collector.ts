@@ -1,9 +1,9 @@
 /** Collects what an OPC UA device reports, for tests: the latest sample per tag and connection states. */
 import { Writable } from 'node:stream';
 import type { ConnectionState } from '../../../core/driver.ts';
+import type { TagSample } from '../../../core/sample.ts';
 import type { DeviceEvents } from '../../../gateway/devices/device-plugin.ts';
 import { createLogger, type Logger } from '../../../gateway/log.ts';
-import type { TagSample } from '../../../core/sample.ts';
 
 export interface Collector extends DeviceEvents {
   readonly latest: Map<string, TagSample>;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpcUaDriver } from '../../../drivers/opcua/driver.ts';
-import type { DeviceInstance } from '../../../gateway/devices/device-plugin.ts';
+import { type DeviceInstance, instantiate } from '../../../gateway/devices/device-plugin.ts';
 import { opcUaPlugin } from '../../../gateway/devices/opcua.ts';
 import type { OpcUaDeviceConfig } from '../../../mappings/opcua/device-schema.ts';
 import type { OpcUaMapping } from '../../../mappings/opcua/schema.ts';
@@ -95,10 +95,8 @@ describe('OPC UA driver recovery: network loss, session timeout, transfer or reb
       timeoutMs: 1000,
       mapping: 'flaky.json',
     };
-    instance = opcUaPlugin.create(device, mapping, collector.log, collector, {
-      stateDir: join(dir, 'state'),
-      env: { PW: OPERATOR_PASSWORD },
-    });
+    const context = { stateDir: join(dir, 'state'), env: { PW: OPERATOR_PASSWORD } };
+    instance = instantiate(opcUaPlugin.compile(device, mapping, collector.log, context), collector);
     driver = instance.driver as OpcUaDriver;
     await driver.start();
     await allGoodSince(0);

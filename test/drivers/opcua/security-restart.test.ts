@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listCertificates, rejectedDir, trustedDir } from '../../../drivers/opcua/pki.ts';
 import { runOpcuaTrust } from '../../../gateway/commands/opcua.ts';
-import type { DeviceInstance } from '../../../gateway/devices/device-plugin.ts';
+import { type DeviceInstance, instantiate } from '../../../gateway/devices/device-plugin.ts';
 import { opcUaPlugin } from '../../../gateway/devices/opcua.ts';
 import type { OpcUaDeviceConfig } from '../../../mappings/opcua/device-schema.ts';
 import type { OpcUaMapping } from '../../../mappings/opcua/schema.ts';
@@ -59,10 +59,8 @@ describe('OPC UA driver: SignAndEncrypt, trust, and server restarts', () => {
       applicationUri: 'urn:test:fieldbridge',
       mapping: 'secure.json',
     };
-    instance = opcUaPlugin.create(device, mapping, collector.log, collector, {
-      stateDir,
-      env: { TEST_OPCUA_PASSWORD: OPERATOR_PASSWORD },
-    });
+    const context = { stateDir, env: { TEST_OPCUA_PASSWORD: OPERATOR_PASSWORD } };
+    instance = instantiate(opcUaPlugin.compile(device, mapping, collector.log, context), collector);
     await instance.driver.start();
   });
 

@@ -11,7 +11,7 @@ import { Value } from '@sinclair/typebox/value';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { absoluteConfigPaths } from '../../../gateway/config/absolute-paths.ts';
 import type { GatewayConfig } from '../../../gateway/config/schema.ts';
-import type { DeviceInstance } from '../../../gateway/devices/device-plugin.ts';
+import { type DeviceInstance, instantiate } from '../../../gateway/devices/device-plugin.ts';
 import { opcUaPlugin } from '../../../gateway/devices/opcua.ts';
 import { type OpcUaDeviceConfig, OpcUaDeviceSchema } from '../../../mappings/opcua/device-schema.ts';
 import type { OpcUaMapping } from '../../../mappings/opcua/schema.ts';
@@ -75,11 +75,10 @@ describe('OPC UA X.509 user identity', () => {
   });
   const start = async (config: OpcUaDeviceConfig, env: NodeJS.ProcessEnv = {}) => {
     collector = createCollector();
-    instance = opcUaPlugin.create(config, mapping, collector.log, collector, {
-      stateDir: join(dir, 'state'),
-      env,
-    });
-    await instance.driver.start();
+    const context = { stateDir: join(dir, 'state'), env };
+    const started = instantiate(opcUaPlugin.compile(config, mapping, collector.log, context), collector);
+    instance = started;
+    await started.driver.start();
   };
 
   beforeAll(async () => {

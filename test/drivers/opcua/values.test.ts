@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOpcuaBrowse } from '../../../gateway/commands/opcua.ts';
-import type { DeviceInstance } from '../../../gateway/devices/device-plugin.ts';
+import { type DeviceInstance, instantiate } from '../../../gateway/devices/device-plugin.ts';
 import { opcUaPlugin } from '../../../gateway/devices/opcua.ts';
 import type { OpcUaDeviceConfig } from '../../../mappings/opcua/device-schema.ts';
 import type { OpcUaMapping } from '../../../mappings/opcua/schema.ts';
@@ -69,10 +69,8 @@ describe('OPC UA driver against a node-opcua server: values and quality', () => 
       allowInsecure: true,
       mapping: 'plc1.json',
     };
-    instance = opcUaPlugin.create(device, mapping, collector.log, collector, {
-      stateDir: join(dir, 'state'),
-      env: {},
-    });
+    const context = { stateDir: join(dir, 'state'), env: {} };
+    instance = instantiate(opcUaPlugin.compile(device, mapping, collector.log, context), collector);
     await instance.driver.start();
   });
 

@@ -8,11 +8,16 @@
 import { type AddressInfo, createServer } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkSerialLines } from '../../../gateway/config/serial-line-checks.ts';
-import type { DeviceContext, DevicePlugin } from '../../../gateway/devices/device-plugin.ts';
+import {
+  type DeviceContext,
+  type DevicePlugin,
+  instantiate,
+} from '../../../gateway/devices/device-plugin.ts';
 import { modbusRtuPlugin, modbusRtuTcpPlugin } from '../../../gateway/devices/modbus-rtu.ts';
 import { createLogger } from '../../../gateway/log.ts';
+import type { ModbusMapping } from '../../../mappings/schema.ts';
 
-const MAPPING = { tags: [{ name: 'v', area: 'holding', address: 0, type: 'uint16' }] };
+const MAPPING: ModbusMapping = { tags: [{ name: 'v', area: 'holding', address: 0, type: 'uint16' }] };
 const SERIAL = { driver: 'modbus-rtu', port: '/dev/fieldbridge-test-no-such-port', mapping: 'm.json' };
 const SERVER = { driver: 'modbus-rtu-tcp', host: '127.0.0.1', mapping: 'm.json' };
 
@@ -52,10 +57,11 @@ async function runRefuses(first: Fields, second: Fields): Promise<string | undef
   const started = [];
   try {
     for (const device of [first, second]) {
-      const plugin = (
-        device.driver === 'modbus-rtu' ? modbusRtuPlugin : modbusRtuTcpPlugin
-      ) as DevicePlugin<never>;
-      const instance = plugin.create(device as never, MAPPING, log, events, context);
+      const plugin = (device.driver === 'modbus-rtu' ? modbusRtuPlugin : modbusRtuTcpPlugin) as DevicePlugin<
+        never,
+        ModbusMapping
+      >;
+      const instance = instantiate(plugin.compile(device as never, MAPPING, log, context), events);
       started.push(instance);
       await instance.driver.start();
     }

@@ -6,8 +6,13 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TagSample } from '../../../core/sample.ts';
 import { ModbusBusRegistry } from '../../../drivers/modbus/bus-registry.ts';
-import type { DeviceContext, DeviceInstance } from '../../../gateway/devices/device-plugin.ts';
+import {
+  type DeviceContext,
+  type DeviceInstance,
+  instantiate,
+} from '../../../gateway/devices/device-plugin.ts';
 import { modbusRtuTcpPlugin } from '../../../gateway/devices/modbus-rtu.ts';
+import type { ModbusMapping } from '../../../mappings/schema.ts';
 import { RtuSlaveSimulator } from '../../../simulators/modbus/rtu-simulator.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -15,7 +20,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const mapping = {
+const mapping: ModbusMapping = {
   tags: [
     { name: 'a', area: 'holding', address: 0, type: 'uint16' },
     { name: 'hole', area: 'holding', address: 2, type: 'uint16' },
@@ -29,7 +34,7 @@ function start(unitId: number, port: number, context: DeviceContext) {
   const good = new Promise<void>((resolve) => {
     resolveGood = resolve;
   });
-  const instance: DeviceInstance = modbusRtuTcpPlugin.create(
+  const compiled = modbusRtuTcpPlugin.compile(
     {
       name: `meter-${unitId}`,
       driver: 'modbus-rtu-tcp',
@@ -42,15 +47,15 @@ function start(unitId: number, port: number, context: DeviceContext) {
     },
     mapping,
     pino({ level: 'silent' }),
-    {
-      onSamples: (s) => {
-        samples.push([...s]);
-        if (s[0]?.quality === 'good') resolveGood?.();
-      },
-      onConnectionState: () => {},
-    },
     context,
   );
+  const instance: DeviceInstance = instantiate(compiled, {
+    onSamples: (s) => {
+      samples.push([...s]);
+      if (s[0]?.quality === 'good') resolveGood?.();
+    },
+    onConnectionState: () => {},
+  });
   cleanups.push(() => instance.driver.stop());
   void instance.driver.start();
   return { samples, good };

@@ -17,7 +17,7 @@ registerHooks({
 
 const driver = process.argv[2];
 const { Gateway } = await import('../../../gateway/gateway.ts');
-const { loadDevicePlugin } = await import('../../../gateway/devices/registry.ts');
+const { compileDevice } = await import('../../../gateway/devices/registry.ts');
 const { createLogger } = await import('../../../gateway/log.ts');
 const { Writable } = await import('node:stream');
 const stateDir = process.argv[3] ?? '.';
@@ -47,14 +47,15 @@ const loadedDevice =
         mappingFile: 'm.json',
         mapping: { tags: [{ name: 't', area: 'holding' as const, address: 0, type: 'uint16' as const }] },
       };
-await loadDevicePlugin(device);
+const silent = () => createLogger({ destination: new Writable({ write: (_c, _e, done) => done() }) });
+await compileDevice(loadedDevice, silent());
 const gateway = new Gateway({
   loaded: {
     file: 'probe.json',
     config: { mqtt: { url: 'mqtt://127.0.0.1:1' }, queue: { type: 'memory' }, devices: [device] },
     devices: [loadedDevice],
   },
-  log: createLogger({ destination: new Writable({ write: (_c, _e, done) => done() }) }),
+  log: silent(),
   env: { STATE_DIRECTORY: stateDir },
 });
 await gateway.start();

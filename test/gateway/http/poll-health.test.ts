@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PollHealth } from '../../../gateway/http/poll-health.ts';
 import type { TagSample } from '../../../core/sample.ts';
+import { PollHealth } from '../../../gateway/http/poll-health.ts';
 
 const good: TagSample = { tag: 'a', value: 1, quality: 'good', ts: 0 };
 const timeout: TagSample = { tag: 'a', value: null, quality: 'bad', ts: 0, error: 'timeout after 1000 ms' };

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
+import type { TagValue } from '../../../core/sample.ts';
 import { buildRegisterCodec, normalizeByteOrder } from '../../../mappings/modbus/codec.ts';
 import { compileModbusMapping } from '../../../mappings/modbus/compile.ts';
 import type { BlockResult } from '../../../mappings/modbus/read-plan.ts';
-import type { TagValue } from '../../../core/sample.ts';
 import {
   BYTE_ORDERS,
   DATA_TYPES,
