@@ -99,7 +99,7 @@ export async function stagedProductionModules(repo: string, cacheDir: string): P
     await pruneModules(staged);
     await removeEmptyDirs(staged);
     await writeFile(join(staged, STAGED_MARKER), `${key}\n`);
-    await rm(stagedDir, { recursive: true, force: true });
+    await removeOtherStagings(join(cacheDir, 'modules'), staging);
     await rename(staging, stagedDir);
   } finally {
     await rm(staging, { recursive: true, force: true });
@@ -129,6 +129,14 @@ async function prunePackage(dir: string, isRoot: boolean): Promise<void> {
       await rm(path, { recursive: true });
     } else if (entry.name === 'node_modules') await pruneModules(path);
     else await prunePackage(path, false);
+  }
+}
+
+/** Stagings for earlier lockfiles (~70 MB each) are never used again; a concurrent build's are kept. */
+async function removeOtherStagings(modulesDir: string, keep: string): Promise<void> {
+  for (const name of await readdir(modulesDir)) {
+    const path = join(modulesDir, name);
+    if (path !== keep && !name.startsWith('staging-')) await rm(path, { recursive: true, force: true });
   }
 }
 
