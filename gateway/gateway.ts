@@ -1,10 +1,13 @@
 /**
- * The gateway: one queue, one publisher, one DevicePipeline per device. Started in dependency order (queue →
- * publisher → devices) and stopped in reverse, each step guarded so one failure cannot strand the rest.
+ * The gateway: one queue, one publisher, one DevicePipeline per device. Its parts are components started
+ * in dependency order (queue → publisher → devices) and stopped in reverse, each stop guarded so one
+ * failure cannot strand the rest (core/lifecycle.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import type { Component } from '../core/component.ts';
+import { Lifecycle } from '../core/lifecycle.ts';
 import type { LoadedConfig, LoadedDevice } from './config/load.ts';
 import { resolveSecret } from './config/secrets.ts';
 import { DevicePipeline, type DevicePipelineOptions, type DeviceStatus } from './devices/device-pipeline.ts';
@@ -40,7 +43,8 @@ export interface GatewayStatus {
   readonly queue: ReturnType<MessageQueue['stats']>;
 }
 
-export class Gateway {
+export class Gateway implements Component {
+  readonly name = 'gateway';
   readonly id: string;
   readonly boot: string;
   readonly stateDir: string;
@@ -55,6 +59,7 @@ export class Gateway {
   readonly #startConfig: LoadedConfig['config'];
   /** Running devices in config order, each with the JSON of what it was built from (for reload). */
   #devices: { readonly pipeline: DevicePipeline; readonly key: string }[];
+  readonly #parts: Lifecycle;
 
   constructor(options: GatewayOptions) {
     const { loaded, log } = options;
@@ -119,6 +124,18 @@ export class Gateway {
       pipeline: this.#pipeline(d, i / all.length),
       key: deviceKey(d),
     }));
+    this.#parts = new Lifecycle(
+      [
+        { name: 'queue', start: () => this.#queue.open(), stop: () => this.#queue.close() },
+        {
+          name: 'publisher',
+          start: () => this.#publisher.start(),
+          stop: () => this.#publisher.stop({ drainMs: 2000 }),
+        },
+        { name: 'devices', start: () => this.#startDevices(), stop: () => this.#stopDevices() },
+      ],
+      (part, error) => this.#log.error({ err: error }, 'failed to stop %s', part),
+    );
   }
 
   #pipeline(d: LoadedDevice, pollPhase: number): DevicePipeline {
@@ -143,21 +160,26 @@ export class Gateway {
       'starting gateway with %d devices',
       this.#devices.length,
     );
-    await this.#queue.open();
-    await this.#publisher.start();
-    // Concurrently: each start only sets up a driver that connects in the background (cold start).
-    await Promise.all(this.#devices.map(({ pipeline }) => pipeline.start()));
+    await this.#parts.start();
     this.#log.info('gateway running');
   }
 
   async stop(): Promise<void> {
     this.#log.info('stopping gateway');
+    await this.#parts.stop();
+    this.#log.info('gateway stopped');
+  }
+
+  /** Concurrently: each start only sets up a driver that connects in the background (cold start). */
+  async #startDevices(): Promise<void> {
+    await Promise.all(this.#devices.map(({ pipeline }) => pipeline.start()));
+  }
+
+  /** Last started first, each guarded: one device's failing stop never keeps another running. */
+  async #stopDevices(): Promise<void> {
     for (const { pipeline } of [...this.#devices].reverse()) {
       await guarded(this.#log, `stop device ${pipeline.name}`, () => pipeline.stop());
     }
-    await guarded(this.#log, 'stop publisher', () => this.#publisher.stop({ drainMs: 2000 }));
-    await guarded(this.#log, 'close queue', () => this.#queue.close());
-    this.#log.info('gateway stopped');
   }
 
   status(): GatewayStatus {

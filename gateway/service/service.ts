@@ -1,8 +1,13 @@
 /**
  * `fieldbridge run` as a service: the gateway plus its HTTP server, systemd notifications, the watchdog,
- * live reload on SIGHUP and a deadline-bound shutdown on SIGTERM/SIGINT (issue 6). Order: gateway up →
- * HTTP → READY=1; on stop: STOPPING=1 → HTTP closed → gateway stopped (devices → publisher → queue).
+ * live reload on SIGHUP and a deadline-bound shutdown on SIGTERM/SIGINT (issue 6). Each is a component
+ * (core/lifecycle.ts), started in the order below and stopped in reverse, every stop guarded:
+ *   sd_notify flush → gateway → metrics → HTTP → READY=1 → watchdog → reload
+ * so a stop runs: reload off → watchdog off → STOPPING=1 → HTTP closed → metrics off → gateway stopped
+ * (devices → publisher → queue) → every notification sent.
  */
+import type { Component } from '../../core/component.ts';
+import { Lifecycle } from '../../core/lifecycle.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { Gateway } from '../gateway.ts';
 import { GatewayMetrics } from '../http/metrics.ts';
@@ -10,8 +15,8 @@ import { PollHealth } from '../http/poll-health.ts';
 import type { StatusServer } from '../http/server.ts';
 import { startHttpFromConfig } from '../http/start.ts';
 import type { Logger } from '../log.ts';
-import { createReloader } from './reload.ts';
-import { createNotifier } from './sd-notify.ts';
+import { createReloader, type Reloader } from './reload.ts';
+import { createNotifier, type Notifier } from './sd-notify.ts';
 import { exitSoon, stopWithDeadline } from './shutdown.ts';
 import { startWatchdog } from './watchdog.ts';
 
@@ -39,7 +44,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const notifier = createNotifier({ env, log });
   const health = new PollHealth();
   // Polls start only in gateway.start(), after `metrics` exists: the hook may refer to it.
-  const running = new Gateway({
+  const gateway = new Gateway({
     loaded: options.loaded,
     log,
     env,
@@ -48,43 +53,63 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       health.record(device, samples);
     },
   });
-  const metrics = new GatewayMetrics({ version: options.version, status: () => running.status() });
+  const metrics = new GatewayMetrics({ version: options.version, status: () => gateway.status() });
   let http: StatusServer | undefined;
-  try {
-    await running.start();
-    metrics.start();
-    http = await startHttpFromConfig(
-      options.loaded.config.http,
-      { status: () => running.status(), metrics, health, version: options.version, log },
-      env,
-    );
-  } catch (error) {
-    metrics.stop();
-    await running.stop();
-    throw error;
-  }
-  const devices = running.status().devices.length;
-  await notifier.notify({ READY: '1', STATUS: `running: ${devices} device(s)` });
-  const stopWatchdog = startWatchdog({ notifier, log, env });
-  const reloader = createReloader({
-    configPath: options.configPath,
-    gateway: running,
-    log,
-    env,
-    onStatus: (text) => void notifier.notify({ STATUS: text }),
-  });
-  return {
-    gateway: running,
-    http,
-    reload: () => reloader.reload(),
-    async stop() {
-      stopWatchdog();
-      void notifier.notify({ STOPPING: '1', STATUS: 'stopping' });
-      await http?.close();
-      metrics.stop();
-      await running.stop();
-      await notifier.flush();
+  let reloader: Reloader | undefined;
+  const httpComponent: Component = {
+    name: 'http',
+    start: async () => {
+      const deps = { status: () => gateway.status(), metrics, health, version: options.version, log };
+      http = await startHttpFromConfig(options.loaded.config.http, deps, env);
     },
+    stop: async () => http?.close(),
+  };
+  const reloadComponent: Component = {
+    name: 'reload',
+    start: async () => {
+      const onStatus = (text: string) => void notifier.notify({ STATUS: text });
+      reloader = createReloader({ configPath: options.configPath, gateway, log, env, onStatus });
+    },
+    stop: async () => {},
+  };
+  const parts = new Lifecycle(
+    [
+      { name: 'sd_notify', start: async () => {}, stop: () => notifier.flush() },
+      gateway,
+      { name: 'metrics', start: async () => metrics.start(), stop: async () => metrics.stop() },
+      httpComponent,
+      readyComponent(notifier, () => gateway.status().devices.length),
+      watchdogComponent(notifier, log, env),
+      reloadComponent,
+    ],
+    (part, error) => log.error({ err: error }, 'failed to stop %s', part),
+  );
+  await parts.start();
+  return {
+    gateway,
+    http,
+    reload: () => reloader!.reload(),
+    stop: () => parts.stop(),
+  };
+}
+
+/** READY=1 once everything before it runs; STOPPING=1 first thing on the way down. */
+function readyComponent(notifier: Notifier, devices: () => number): Component {
+  return {
+    name: 'ready',
+    start: () => notifier.notify({ READY: '1', STATUS: `running: ${devices()} device(s)` }),
+    stop: async () => void notifier.notify({ STOPPING: '1', STATUS: 'stopping' }),
+  };
+}
+
+function watchdogComponent(notifier: Notifier, log: Logger, env: NodeJS.ProcessEnv): Component {
+  let stopWatchdog = () => {};
+  return {
+    name: 'watchdog',
+    start: async () => {
+      stopWatchdog = startWatchdog({ notifier, log, env });
+    },
+    stop: async () => stopWatchdog(),
   };
 }
 
