@@ -12,13 +12,12 @@ import {
   COMMA,
   isoCache,
   QUALITY_KEY,
+  sampleWriter,
   TAGS_KEY,
   TS_MS_FIELD,
   TS_MS_KEY,
   unitFields,
   utf8,
-  writeProblems,
-  writeValue,
 } from './json-pieces.ts';
 import { fillTopic } from './topics.ts';
 
@@ -32,6 +31,7 @@ export function createJsonBatchEncoder(options: EncoderOptions): PayloadEncoder 
   const retain = options.retain ?? false;
   const isoOf = isoCache();
   const out = new JsonBytes();
+  const { value, problems } = sampleWriter(out);
   return {
     encode(samples, tagIndex, ts) {
       out.bytes(head);
@@ -43,10 +43,10 @@ export function createJsonBatchEncoder(options: EncoderOptions): PayloadEncoder 
         const sample = samples[i]!;
         const index = tagIndex[i]!;
         out.bytes(i === 0 ? keys[index]! : nextKeys[index]!);
-        writeValue(out, sample.value);
+        value(sample.value);
         out.bytes(QUALITY_KEY[sample.quality]);
         out.bytes(units[index]!);
-        writeProblems(out, sample);
+        problems(sample);
         if (sample.ts !== ts) {
           out.bytes(TS_MS_FIELD);
           out.number(sample.ts);

@@ -13,12 +13,11 @@ import {
   CLOSE,
   isoCache,
   QUALITY_KEY,
+  sampleWriter,
   TS_KEY,
   TS_MS_KEY,
   unitFields,
   VALUE_HEAD,
-  writeProblems,
-  writeValue,
 } from './json-pieces.ts';
 import { fillTopic } from './topics.ts';
 
@@ -28,6 +27,7 @@ export function createJsonPerTagEncoder(options: EncoderOptions): PayloadEncoder
   const retain = options.retain ?? false;
   const isoOf = isoCache();
   const out = new JsonBytes();
+  const { value, problems } = sampleWriter(out);
   return {
     encode(samples, tagIndex) {
       const messages: OutgoingMessage[] = new Array(samples.length);
@@ -35,14 +35,14 @@ export function createJsonPerTagEncoder(options: EncoderOptions): PayloadEncoder
         const sample = samples[i]!;
         const index = tagIndex[i]!;
         out.bytes(VALUE_HEAD);
-        writeValue(out, sample.value);
+        value(sample.value);
         out.bytes(QUALITY_KEY[sample.quality]);
         out.bytes(TS_KEY);
         out.bytes(isoOf(sample.ts));
         out.bytes(TS_MS_KEY);
         out.number(sample.ts);
         out.bytes(units[index]!);
-        writeProblems(out, sample);
+        problems(sample);
         out.bytes(CLOSE);
         messages[i] = { topic: topics[index]!, payload: out.take(), qos: 1, retain };
       }

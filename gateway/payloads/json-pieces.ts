@@ -36,23 +36,33 @@ export function unitFields(tags: readonly EncoderTag[]): Buffer[] {
   return tags.map((tag) => (tag.unit === undefined ? EMPTY : utf8(`,"unit":${JSON.stringify(tag.unit)}`)));
 }
 
-export function writeValue(out: JsonBytes, v: TagValue | null): void {
-  if (typeof v === 'number') out.number(v);
-  else if (typeof v === 'boolean') out.bytes(v ? TRUE : FALSE);
-  else if (v === null) out.bytes(NULL);
-  else out.text(JSON.stringify(v));
+export interface SampleWriter {
+  /** The value: number, boolean, null, or JSON text for strings and arrays. */
+  value(v: TagValue | null): void;
+  /** `,"error":"…","code":2` for a sample that is not good (each only when present). */
+  problems(sample: TagSample): void;
 }
 
-/** `,"error":"…","code":2` for a sample that is not good (each only when present). */
-export function writeProblems(out: JsonBytes, sample: TagSample): void {
-  if (sample.error !== undefined) {
-    out.bytes(ERROR_KEY);
-    out.text(JSON.stringify(sample.error));
-  }
-  if (sample.code !== undefined) {
-    out.bytes(CODE_KEY);
-    out.number(sample.code);
-  }
+/** Writers bound to one JsonBytes (closures over it: measurably faster per tag than passing it along). */
+export function sampleWriter(out: JsonBytes): SampleWriter {
+  return {
+    value(v) {
+      if (typeof v === 'number') out.number(v);
+      else if (typeof v === 'boolean') out.bytes(v ? TRUE : FALSE);
+      else if (v === null) out.bytes(NULL);
+      else out.text(JSON.stringify(v));
+    },
+    problems(sample) {
+      if (sample.error !== undefined) {
+        out.bytes(ERROR_KEY);
+        out.text(JSON.stringify(sample.error));
+      }
+      if (sample.code !== undefined) {
+        out.bytes(CODE_KEY);
+        out.number(sample.code);
+      }
+    },
+  };
 }
 
 /**
