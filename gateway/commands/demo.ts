@@ -38,39 +38,7 @@ export async function runDemo(options: DemoOptions, out: Output): Promise<number
   );
 
   const configPath = join(dir, 'gateway.json');
-  await writeFile(
-    configPath,
-    JSON.stringify(
-      {
-        gateway: { id: 'demo', stateDir: dir },
-        mqtt: { url: broker.url, protocolVersion: 4, topicPrefix: 'fieldbridge' },
-        queue: { type: 'level' },
-        devices: [
-          {
-            name: 'skid1',
-            driver: 'modbus-tcp',
-            host: '127.0.0.1',
-            port: plc.port,
-            unitId: 1,
-            pollIntervalMs: 1000,
-            mapping: DEMO_MAPPING,
-          },
-          {
-            name: 'skid1-batch',
-            driver: 'modbus-tcp',
-            host: '127.0.0.1',
-            port: plc.port,
-            unitId: 1,
-            pollIntervalMs: 5000,
-            batch: true,
-            mapping: DEMO_MAPPING,
-          },
-        ],
-      },
-      null,
-      2,
-    ),
-  );
+  await writeFile(configPath, JSON.stringify(demoConfig(dir, broker.url, plc.port), null, 2));
   const loaded = await loadConfig(configPath);
   if (!loaded.ok) {
     for (const line of formatProblems(loaded.problems)) out.error(line);
@@ -110,4 +78,18 @@ export async function runDemo(options: DemoOptions, out: Output): Promise<number
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   out.log(`demo: received ${received} messages on ${topics.size} topics in ${seconds} s`);
   return received > 0 ? 0 : 1;
+}
+
+/** The demo's gateway config: the simulated PLC twice, per tag every second and as a batch every 5 s. */
+function demoConfig(stateDir: string, brokerUrl: string, plcPort: number): Record<string, unknown> {
+  const plc = { driver: 'modbus-tcp', host: '127.0.0.1', port: plcPort, unitId: 1, mapping: DEMO_MAPPING };
+  return {
+    gateway: { id: 'demo', stateDir },
+    mqtt: { url: brokerUrl, protocolVersion: 4, topicPrefix: 'fieldbridge' },
+    queue: { type: 'level' },
+    devices: [
+      { name: 'skid1', ...plc, pollIntervalMs: 1000 },
+      { name: 'skid1-batch', ...plc, pollIntervalMs: 5000, batch: true },
+    ],
+  };
 }

@@ -108,29 +108,7 @@ export async function loadConfig(configPath: string, opts: LoadOptions = {}): Pr
   const loads = await loadMappings(kinds.byFile, validators);
   for (const load of loads.values()) problems.push(...load.problems);
   deviceList.forEach((device, index) => {
-    const pointer = pointerOf('devices', index);
-    const kind = mappingKindOf(field(device, 'driver'));
-    // Cross-field security rules of an OPC UA device (insecure or deprecated security must be asked for).
-    if (kind === 'opcua' && typeof device === 'object' && device !== null) {
-      const deviceProblems = opcUaDeviceProblems(device as OpcUaDeviceConfig);
-      problems.push(...deviceProblems.map((p) => place({ ...p, pointer: `${pointer}${p.pointer}` })));
-    }
-    const mappingFile = mappingFiles[index];
-    const load = mappingFile === undefined ? undefined : loads.get(mappingFile);
-    if (mappingFile === undefined || load === undefined) return;
-    if (load.unreadable !== undefined) {
-      const named = `named by ${displayPath(`${pointer}/mapping`).slice(2)}`;
-      problems.push(
-        place({
-          pointer: `${pointer}/mapping`,
-          message: `cannot read mapping file ${mappingFile} (${named}): ${load.unreadable}`,
-        }),
-      );
-      return;
-    }
-    if (kind !== 'modbus' || load.kind !== 'modbus') return;
-    const mappingName = String(field(device, 'mapping'));
-    problems.push(...checkReadLimits(device, pointer, mappingName, load.placed).map(place));
+    problems.push(...deviceProblems(device, index, mappingFiles[index], loads).map(place));
   });
 
   if (problems.length > 0) return { ok: false, problems, warnings };
@@ -142,23 +120,55 @@ export async function loadConfig(configPath: string, opts: LoadOptions = {}): Pr
     config: {
       file,
       config,
-      devices: config.devices.map((device): LoadedDevice => {
-        const mapping = loads.get(device.mapping)?.data;
-        return device.driver === 'opcua'
-          ? { kind: 'opcua', config: device, mappingFile: device.mapping, mapping: mapping as OpcUaMapping }
-          : {
-              kind: 'modbus',
-              config: device,
-              mappingFile: device.mapping,
-              mapping: mapping as ModbusMapping,
-            };
-      }),
+      devices: config.devices.map((device) => loadedDevice(device, loads)),
     },
   };
 
   function fail(found: Problem[]): LoadResult {
     return { ok: false, problems: found, warnings: [] };
   }
+}
+
+/** A device's own problems beyond the schema: OPC UA security rules, its mapping file, Modbus read limits. */
+function deviceProblems(
+  device: unknown,
+  index: number,
+  mappingFile: string | undefined,
+  loads: ReadonlyMap<string, MappingLoad>,
+): Issue[] {
+  const issues: Issue[] = [];
+  const pointer = pointerOf('devices', index);
+  const kind = mappingKindOf(field(device, 'driver'));
+  // Cross-field security rules of an OPC UA device (insecure or deprecated security must be asked for).
+  if (kind === 'opcua' && typeof device === 'object' && device !== null) {
+    const found = opcUaDeviceProblems(device as OpcUaDeviceConfig);
+    issues.push(...found.map((p) => ({ ...p, pointer: `${pointer}${p.pointer}` })));
+  }
+  const load = mappingFile === undefined ? undefined : loads.get(mappingFile);
+  if (mappingFile === undefined || load === undefined) return issues;
+  if (load.unreadable !== undefined) {
+    const named = `named by ${displayPath(`${pointer}/mapping`).slice(2)}`;
+    issues.push({
+      pointer: `${pointer}/mapping`,
+      message: `cannot read mapping file ${mappingFile} (${named}): ${load.unreadable}`,
+    });
+    return issues;
+  }
+  if (kind !== 'modbus' || load.kind !== 'modbus') return issues;
+  const mappingName = String(field(device, 'mapping'));
+  issues.push(...checkReadLimits(device, pointer, mappingName, load.placed));
+  return issues;
+}
+
+/** A valid device with its mapping, typed by its protocol (the schemas accepted both). */
+function loadedDevice(
+  device: GatewayConfig['devices'][number],
+  loads: ReadonlyMap<string, MappingLoad>,
+): LoadedDevice {
+  const mapping = loads.get(device.mapping)?.data;
+  return device.driver === 'opcua'
+    ? { kind: 'opcua', config: device, mappingFile: device.mapping, mapping: mapping as OpcUaMapping }
+    : { kind: 'modbus', config: device, mappingFile: device.mapping, mapping: mapping as ModbusMapping };
 }
 
 function mappingFileOf(device: unknown, baseDir: string): string | undefined {

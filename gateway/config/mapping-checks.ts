@@ -61,12 +61,41 @@ function checkDuplicateNames(tags: readonly unknown[]): Issue[] {
   return issues;
 }
 
+type At = (field?: string) => string;
+
 function checkTag(tag: ModbusTag, index: number): { issues: Issue[]; placed?: PlacedTag } {
-  const at = (field?: string) =>
+  const at: At = (field) =>
     field === undefined ? pointerOf('tags', index) : pointerOf('tags', index, field);
+  const issues = typeFieldIssues(tag, at);
+  const resolved = resolveAddress(tag);
+  if (typeof resolved === 'string') {
+    const field =
+      tag.ref !== undefined && tag.area === undefined && tag.address === undefined ? 'ref' : undefined;
+    issues.push({ pointer: at(field), message: resolved });
+    return { issues };
+  }
+  const { area, address } = resolved;
+  if (isBitArea(area)) {
+    issues.push(...bitAreaIssues(tag, area, at));
+    return { issues, placed: { index, tag, area, address, count: 1 } };
+  }
+  issues.push(...registerAreaIssues(tag, area, at));
+  const { type } = tag;
+  const count = registerCount(type, tag.length ?? 1);
+  const last = address + count - 1;
+  if (last > LAST_ADDRESS) {
+    issues.push({
+      pointer: at(tag.ref !== undefined ? 'ref' : 'address'),
+      message: `${type} at ${area} ${address} needs ${count} registers (${address}..${last}), past the last address ${LAST_ADDRESS}`,
+    });
+  }
+  return { issues, placed: { index, tag, area, address, count } };
+}
+
+/** Fields that do not fit the tag's type, wherever it is. */
+function typeFieldIssues(tag: ModbusTag, at: At): Issue[] {
   const issues: Issue[] = [];
   const { type } = tag;
-
   if (type === 'string' && tag.length === undefined) {
     issues.push({
       pointer: at('type'),
@@ -91,39 +120,37 @@ function checkTag(tag: ModbusTag, index: number): { issues: Issue[]; placed?: Pl
       message: 'a writable tag cannot have scale 0: a written value could not be converted back',
     });
   }
+  return issues;
+}
 
-  const resolved = resolveAddress(tag);
-  if (typeof resolved === 'string') {
-    const field =
-      tag.ref !== undefined && tag.area === undefined && tag.address === undefined ? 'ref' : undefined;
-    issues.push({ pointer: at(field), message: resolved });
-    return { issues };
+/** A tag on a coil or discrete input: one bit, bool only. */
+function bitAreaIssues(tag: ModbusTag, area: ModbusArea, at: At): Issue[] {
+  const issues: Issue[] = [];
+  if (tag.type !== 'bool') {
+    issues.push({
+      pointer: at('type'),
+      message: `type ${tag.type} cannot be in a ${area}: coils and discrete inputs hold one bit each, use type bool`,
+    });
   }
-  const { area, address } = resolved;
-  const addressField = tag.ref !== undefined ? 'ref' : 'address';
-
-  if (isBitArea(area)) {
-    if (type !== 'bool') {
-      issues.push({
-        pointer: at('type'),
-        message: `type ${type} cannot be in a ${area}: coils and discrete inputs hold one bit each, use type bool`,
-      });
-    }
-    if (tag.bit !== undefined) {
-      issues.push({
-        pointer: at('bit'),
-        message: `"bit" selects a bit of a holding/input register; a ${area} is already a single bit`,
-      });
-    }
-    if (tag.writable === true && area === 'discrete') {
-      issues.push({
-        pointer: at('writable'),
-        message: 'discrete inputs are read-only: only coils and holding registers are writable',
-      });
-    }
-    return { issues, placed: { index, tag, area, address, count: 1 } };
+  if (tag.bit !== undefined) {
+    issues.push({
+      pointer: at('bit'),
+      message: `"bit" selects a bit of a holding/input register; a ${area} is already a single bit`,
+    });
   }
+  if (tag.writable === true && area === 'discrete') {
+    issues.push({
+      pointer: at('writable'),
+      message: 'discrete inputs are read-only: only coils and holding registers are writable',
+    });
+  }
+  return issues;
+}
 
+/** A tag in holding or input registers: bits of a register, and what can be written. */
+function registerAreaIssues(tag: ModbusTag, area: ModbusArea, at: At): Issue[] {
+  const issues: Issue[] = [];
+  const { type } = tag;
   if (type === 'bool' && tag.bit === undefined) {
     issues.push({
       pointer: at('type'),
@@ -146,15 +173,7 @@ function checkTag(tag: ModbusTag, index: number): { issues: Issue[]; placed?: Pl
         'writing one bit of a register is not supported (it would need a read-modify-write); use a coil or a whole register',
     });
   }
-  const count = registerCount(type, tag.length ?? 1);
-  const last = address + count - 1;
-  if (last > LAST_ADDRESS) {
-    issues.push({
-      pointer: at(addressField),
-      message: `${type} at ${area} ${address} needs ${count} registers (${address}..${last}), past the last address ${LAST_ADDRESS}`,
-    });
-  }
-  return { issues, placed: { index, tag, area, address, count } };
+  return issues;
 }
 
 /**
