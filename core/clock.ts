@@ -25,6 +25,10 @@ export const systemClock: Clock = {
   clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
 };
 
+/** Node's timers with a monotonic `now` (performance.now, ms since process start): for schedules, which
+ * must not jump when the wall clock is set. */
+export const monotonicClock: Clock = { ...systemClock, now: () => performance.now() };
+
 /** Node's timers unref'd: for housekeeping (report intervals) that must not hold a stopping process open. */
 export const backgroundClock: Clock = {
   ...systemClock,

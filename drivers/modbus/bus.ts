@@ -17,6 +17,7 @@
  */
 import type { Logger } from 'pino';
 import { Backoff, type BackoffOptions } from '../../core/backoff.ts';
+import { type Clock, monotonicClock, type TimerHandle } from '../../core/clock.ts';
 import type { ConnectionState } from '../../core/driver.ts';
 import type { ReadFailure } from '../../mappings/modbus/read-plan.ts';
 import { BusSchedule } from './bus-schedule.ts';
@@ -61,8 +62,10 @@ export interface ModbusBusOptions {
   readonly log: Logger;
   /** The devices sharing this bus (RTU lines), whose loggers speak for it. Default: none, `log` speaks. */
   readonly users?: LineUsers | undefined;
-  /** Monotonic clock in ms (default performance.now). */
+  /** Monotonic clock in ms (default: the clock's, else performance.now). */
   readonly now?: () => number;
+  /** Timers of the schedule and the reconnects, and their time (default Node's, monotonic): tests pass a ManualClock. */
+  readonly clock?: Clock | undefined;
 }
 
 export interface ModbusBusStats {
@@ -85,6 +88,7 @@ export class ModbusBus {
   readonly #options: ModbusBusOptions;
   readonly #users: LineUsers;
   readonly #schedule: BusSchedule;
+  readonly #clock: Clock;
   readonly #now: () => number;
   readonly #backoff: Backoff;
   readonly #jobs: Job[] = [];
@@ -96,13 +100,13 @@ export class ModbusBus {
   #link: ByteLink | undefined;
   #connecting: Promise<void> | undefined;
   #abortConnect: AbortController | undefined;
-  #reconnectTimer: NodeJS.Timeout | undefined;
+  #reconnectTimer: TimerHandle | undefined;
   /** Set when a connection that had answered was lost: the next failure to reconnect names it. */
   #lostReason: string | undefined;
   #downReason = 'not connected yet';
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
-  #sleepTimer: NodeJS.Timeout | undefined;
+  #sleepTimer: TimerHandle | undefined;
   #started = false;
   #stopped = false;
   #connects = 0;
@@ -112,7 +116,9 @@ export class ModbusBus {
     this.name = options.name;
     this.#options = options;
     this.#users = options.users ?? new LineUsers(options.log);
-    this.#now = options.now ?? (() => performance.now());
+    const clock = options.clock ?? monotonicClock;
+    this.#clock = clock;
+    this.#now = options.now ?? (() => clock.now());
     this.#schedule = new BusSchedule(options.name, this.#now, this.#users);
     this.#backoff = new Backoff(options.backoff);
     this.#io = {
@@ -174,7 +180,7 @@ export class ModbusBus {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    clearTimeout(this.#reconnectTimer);
+    this.#clock.clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
     this.#abortConnect?.abort();
     const link = this.#link;
@@ -214,12 +220,13 @@ export class ModbusBus {
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       this.#wake = resolve;
-      if (Number.isFinite(ms)) this.#sleepTimer = setTimeout(() => this.#wakeUp(), Math.max(1, ms));
+      if (Number.isFinite(ms))
+        this.#sleepTimer = this.#clock.setTimeout(() => this.#wakeUp(), Math.max(1, ms));
     });
   }
 
   #wakeUp(): void {
-    clearTimeout(this.#sleepTimer);
+    this.#clock.clearTimeout(this.#sleepTimer);
     this.#sleepTimer = undefined;
     const wake = this.#wake;
     this.#wake = undefined;
@@ -362,7 +369,7 @@ export class ModbusBus {
     const delay = this.#backoff.next();
     const attempt = this.#backoff.attempt;
     this.#users.log((log) => log.debug('%s: reconnecting in %d ms (attempt %d)', this.name, delay, attempt));
-    this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
+    this.#reconnectTimer = this.#clock.setTimeout(() => this.#connect(), delay);
   }
 
   #setState(state: ConnectionState, reason?: string): void {

@@ -17,6 +17,7 @@
  *   'disconnected'. Retries while disconnected do not repeat 'connecting' (they are logged at debug).
  */
 import type { BackoffOptions } from '../../core/backoff.ts';
+import type { Clock } from '../../core/clock.ts';
 import type { DriverEvents } from '../../core/driver.ts';
 import { ModbusBus } from './bus.ts';
 import { createModbusDeviceDriver, type ModbusDeviceDriver } from './device-driver.ts';
@@ -30,6 +31,8 @@ export interface ModbusTcpDriverOptions extends Omit<DevicePollerOptions, 'now'>
   /** Bounds each request and each connect attempt. */
   readonly timeoutMs: number;
   readonly backoff?: BackoffOptions | undefined;
+  /** The poll schedule's and the reconnects' timers and time (default Node's): tests pass a ManualClock. */
+  readonly clock?: Clock | undefined;
 }
 
 export type ModbusTcpDriver = ModbusDeviceDriver;
@@ -39,10 +42,11 @@ export function createModbusTcpDriver(
   options: ModbusTcpDriverOptions,
   events: DriverEvents<ModbusDriverReading>,
 ): ModbusTcpDriver {
-  const { host, port, unitId, timeoutMs, log } = options;
+  const { host, port, unitId, timeoutMs, log, clock } = options;
   return createModbusDeviceDriver(
     {
       ...options,
+      ...(clock !== undefined && { now: () => clock.now() }),
       lease: () => {
         const bus = new ModbusBus({
           name: `${host}:${port} unit ${unitId}`,
@@ -51,6 +55,7 @@ export function createModbusTcpDriver(
           dropOnFailure: true,
           backoff: options.backoff,
           log,
+          clock,
         });
         return { bus, release: () => bus.stop() };
       },
