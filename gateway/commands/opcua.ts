@@ -13,6 +13,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { ClientSession } from 'node-opcua-client';
 import { describeConnectFailure } from '../../drivers/opcua/connect-failure.ts';
 import { watchErrMessages } from '../../drivers/opcua/err-message.ts';
 import { routeNodeOpcuaLog } from '../../drivers/opcua/library-log.ts';
@@ -118,11 +119,25 @@ function parseBrowse(argv: readonly string[]) {
   });
 }
 
-export async function runOpcuaBrowse(
+/** What `opcua browse` was asked for, checked. */
+interface BrowseRequest {
+  readonly endpoint: string;
+  readonly depth: number;
+  readonly mode: (typeof SECURITY_MODES)[number];
+  readonly policy: (typeof SECURITY_POLICIES)[number];
+  readonly user: { readonly name: string; readonly password: string } | undefined;
+  readonly stateDir: string;
+  readonly rootText: string;
+  readonly rootId: Exclude<ReturnType<typeof parseNodeId>, string>;
+  readonly write: string | undefined;
+}
+
+/** The request, or the exit code (2) after saying what is wrong with the arguments. */
+function browseRequest(
   argv: readonly string[],
   out: CommandOutput,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<number> {
+  env: NodeJS.ProcessEnv,
+): BrowseRequest | 2 {
   let parsed: ReturnType<typeof parseBrowse>;
   try {
     parsed = parseBrowse(argv);
@@ -157,13 +172,33 @@ export async function runOpcuaBrowse(
     out.error('fieldbridge opcua browse: --user needs the password in $FIELDBRIDGE_OPCUA_PASSWORD');
     return 2;
   }
-  const stateDir = values['state-dir'] ?? env.STATE_DIRECTORY?.split(':')[0] ?? resolve('state');
   const rootText = values.root ?? 'i=85'; // the Objects folder
   const rootId = parseNodeId(rootText);
   if (typeof rootId === 'string') {
     out.error(`fieldbridge opcua browse: --root: ${rootId}`);
     return 2;
   }
+  return {
+    endpoint,
+    depth,
+    mode: mode as (typeof SECURITY_MODES)[number],
+    policy: policy as (typeof SECURITY_POLICIES)[number],
+    user: values.user === undefined ? undefined : { name: values.user, password: password as string },
+    stateDir: values['state-dir'] ?? env.STATE_DIRECTORY?.split(':')[0] ?? resolve('state'),
+    rootText,
+    rootId,
+    write: values.write,
+  };
+}
+
+export async function runOpcuaBrowse(
+  argv: readonly string[],
+  out: CommandOutput,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const request = browseRequest(argv, out, env);
+  if (typeof request === 'number') return request;
+  const { endpoint, mode, policy, stateDir, user } = request;
 
   const opcua = await import('node-opcua-client');
   const { OPCUACertificateManager } = await import('node-opcua-certificate-manager');
@@ -184,11 +219,8 @@ export async function runOpcuaBrowse(
     applicationName: 'fieldbridge',
     applicationUri: `urn:${hostname()}:fieldbridge`,
     clientCertificateManager: certificateManager,
-    securityMode: opcua.MessageSecurityMode[mode as (typeof SECURITY_MODES)[number]],
-    securityPolicy:
-      mode === 'None'
-        ? opcua.SecurityPolicy.None
-        : opcua.SecurityPolicy[policy as (typeof SECURITY_POLICIES)[number]],
+    securityMode: opcua.MessageSecurityMode[mode],
+    securityPolicy: mode === 'None' ? opcua.SecurityPolicy.None : opcua.SecurityPolicy[policy],
     endpointMustExist: false,
     connectionStrategy: { maxRetry: 0 },
   });
@@ -202,60 +234,16 @@ export async function runOpcuaBrowse(
   try {
     await client.connect(endpoint);
     const session = await client.createSession(
-      values.user === undefined
+      user === undefined
         ? { type: opcua.UserTokenType.Anonymous }
-        : { type: opcua.UserTokenType.UserName, userName: values.user, password: password as string },
+        : { type: opcua.UserTokenType.UserName, userName: user.name, password: user.password },
     );
     connected = true;
     try {
-      const namespaceArray = await session.readNamespaceArray();
-      // An nsu= root is looked up in this server's NamespaceArray, as the gateway does for tags.
-      const root = nodeIdForServer(rootId, namespaceArray);
-      if (root === undefined) {
-        out.error(
-          `fieldbridge opcua browse: --root ${rootText}: ${endpoint} has no namespace "${String(rootId.namespace)}" (it has: ${namespaceArray.join(', ')})`,
-        );
-        return 1;
-      }
-      const variables: BrowsedVariable[] = [];
-      out.log(rootText);
-      const walk = async (nodeId: string, path: string[], level: number, indent: string): Promise<void> => {
-        const result = await session.browse({
-          nodeId,
-          browseDirection: opcua.BrowseDirection.Forward,
-          referenceTypeId: 'HierarchicalReferences',
-          includeSubtypes: true,
-          nodeClassMask: opcua.NodeClassMask.Object | opcua.NodeClassMask.Variable,
-          resultMask: 0x3f,
-        });
-        const references = result.references ?? [];
-        for (const [i, ref] of references.entries()) {
-          const last = i === references.length - 1;
-          const id = ref.nodeId.toString();
-          const name = ref.browseName.name ?? id;
-          const kind = opcua.NodeClass[ref.nodeClass] ?? String(ref.nodeClass);
-          out.log(`${indent}${last ? '└─' : '├─'} ${name}  (${id}, ${kind})`);
-          if (ref.nodeClass === opcua.NodeClass.Variable)
-            variables.push({ path: [...path, name], nodeId: id });
-          if (level < depth && ref.nodeId.namespace !== 0) {
-            await walk(id, [...path, name], level + 1, `${indent}${last ? '   ' : '│  '}`);
-          }
-        }
-      };
-      await walk(root, [], 1, '');
-      if (values.write !== undefined) {
-        const mapping = mappingFromBrowse(
-          variables,
-          namespaceArray,
-          `Browsed from ${endpoint} under ${rootText}`,
-        );
-        await writeFile(values.write, `${JSON.stringify(mapping, null, 2)}\n`);
-        out.log(`wrote ${variables.length} tags to ${values.write}`);
-      }
+      return await browseAndWrite(opcua, session, request, out);
     } finally {
       await session.close().catch(() => {});
     }
-    return 0;
   } catch (error) {
     if (connected) {
       out.error(`fieldbridge opcua browse: ${endpoint}: ${(error as Error).message}`);
@@ -268,7 +256,7 @@ export async function runOpcuaBrowse(
       endpoint,
       stateDir,
       // Only the user name is named in a refusal; the password stays where it is.
-      user: values.user === undefined ? undefined : { kind: 'username', username: values.user, password: '' },
+      user: user === undefined ? undefined : { kind: 'username', username: user.name, password: '' },
       errMessage: errMessages.last,
       refusedServerCertificate,
       statusName: (code) => statusName(opcua, code),
@@ -279,4 +267,60 @@ export async function runOpcuaBrowse(
     await client.disconnect().catch(() => {});
     await certificateManager.dispose().catch(() => {});
   }
+}
+
+type OpcUaClientModule = typeof import('node-opcua-client');
+
+/** Prints the tree under the root and, with --write, the mapping of every variable in it. */
+async function browseAndWrite(
+  opcua: OpcUaClientModule,
+  session: ClientSession,
+  request: BrowseRequest,
+  out: CommandOutput,
+): Promise<number> {
+  const { endpoint, rootText, rootId, depth } = request;
+  const namespaceArray = await session.readNamespaceArray();
+  // An nsu= root is looked up in this server's NamespaceArray, as the gateway does for tags.
+  const root = nodeIdForServer(rootId, namespaceArray);
+  if (root === undefined) {
+    out.error(
+      `fieldbridge opcua browse: --root ${rootText}: ${endpoint} has no namespace "${String(rootId.namespace)}" (it has: ${namespaceArray.join(', ')})`,
+    );
+    return 1;
+  }
+  const variables: BrowsedVariable[] = [];
+  out.log(rootText);
+  const walk = async (nodeId: string, path: string[], level: number, indent: string): Promise<void> => {
+    const result = await session.browse({
+      nodeId,
+      browseDirection: opcua.BrowseDirection.Forward,
+      referenceTypeId: 'HierarchicalReferences',
+      includeSubtypes: true,
+      nodeClassMask: opcua.NodeClassMask.Object | opcua.NodeClassMask.Variable,
+      resultMask: 0x3f,
+    });
+    const references = result.references ?? [];
+    for (const [i, ref] of references.entries()) {
+      const last = i === references.length - 1;
+      const id = ref.nodeId.toString();
+      const name = ref.browseName.name ?? id;
+      const kind = opcua.NodeClass[ref.nodeClass] ?? String(ref.nodeClass);
+      out.log(`${indent}${last ? '└─' : '├─'} ${name}  (${id}, ${kind})`);
+      if (ref.nodeClass === opcua.NodeClass.Variable) variables.push({ path: [...path, name], nodeId: id });
+      if (level < depth && ref.nodeId.namespace !== 0) {
+        await walk(id, [...path, name], level + 1, `${indent}${last ? '   ' : '│  '}`);
+      }
+    }
+  };
+  await walk(root, [], 1, '');
+  if (request.write !== undefined) {
+    const mapping = mappingFromBrowse(
+      variables,
+      namespaceArray,
+      `Browsed from ${endpoint} under ${rootText}`,
+    );
+    await writeFile(request.write, `${JSON.stringify(mapping, null, 2)}\n`);
+    out.log(`wrote ${variables.length} tags to ${request.write}`);
+  }
+  return 0;
 }
