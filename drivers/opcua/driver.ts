@@ -16,23 +16,22 @@
  */
 
 import type { OPCUACertificateManager } from 'node-opcua-certificate-manager';
-import type { ClientSession, ReadValueIdOptions } from 'node-opcua-client';
+import type { ClientSession, OPCUAClient, ReadValueIdOptions } from 'node-opcua-client';
 import { Backoff } from '../../core/backoff.ts';
 import type { Driver, DriverEvents } from '../../core/driver.ts';
 import type { OpcUaReading } from '../../mappings/opcua/reading.ts';
 import { describeConnectFailure } from './connect-failure.ts';
 import { type Epoch, teardownEpoch } from './epoch.ts';
-import { watchErrMessages } from './err-message.ts';
+import { connectEpochClient, sessionTimeoutOf } from './epoch-client.ts';
 import { routeNodeOpcuaLog, withLibraryLog } from './library-log.ts';
 import type { OpcUaDriverOptions } from './options.ts';
-import { pkiDir, trustedDir } from './pki.ts';
+import { trustedDir } from './pki.ts';
 import { type PollGroup, startPollGroup } from './poll-group.ts';
 import { resolveTags } from './resolve-tags.ts';
 import { sleepBeforeRetry } from './retry-sleep.ts';
 import { type ResumePath, type ServerIdentity, watchRecovery } from './session-recovery.ts';
-import { BAD_CERTIFICATE_UNTRUSTED, BAD_NOT_CONNECTED, formatCode, statusName } from './status.ts';
+import { BAD_CERTIFICATE_UNTRUSTED, BAD_NOT_CONNECTED, statusName } from './status.ts';
 import { type SubscriptionGroup, startSubscriptionGroup } from './subscription-group.ts';
-import { recordRefusals } from './untrusted.ts';
 import { loadUserIdentity } from './user-identity.ts';
 
 type OpcUa = typeof import('node-opcua-client');
@@ -59,162 +58,172 @@ export function createOpcUaDriver(
   options: OpcUaDriverOptions,
   events: DriverEvents<OpcUaReading>,
 ): OpcUaDriver {
-  const { log, tags } = options;
-  const backoff = new Backoff({
-    initialMs: options.reconnect?.initialMs ?? 500,
-    maxMs: options.reconnect?.maxMs ?? 30_000,
-  });
-  let stopped = false;
-  let loop: Promise<void> | undefined;
-  /** Resolves the wait of the running epoch (connection lost or stop()). */
-  let interrupt: (reason: string) => void = () => {};
-  let wakeSleep: () => void = () => {};
-  const stats: OpcUaDriverStats = {
+  return new OpcUaConnectionLoop(options, events);
+}
+
+type CertificateManagerClass = typeof OPCUACertificateManager;
+type SubscribedItem = { tag: number; read: ReadValueIdOptions };
+
+/** What the connection loop keeps from one attempt to the next. */
+interface LoopState {
+  lastReason: string | undefined;
+  everConnected: boolean;
+  /** The last attempt failed because fieldbridge does not trust the server's certificate. */
+  untrustedServer: boolean;
+}
+
+class OpcUaConnectionLoop implements OpcUaDriver {
+  readonly stats: OpcUaDriverStats = {
     resumes: { reactivated: 0, transferred: 0, 'new-session': 0 },
     rebuilds: 0,
   };
+  readonly #options: OpcUaDriverOptions;
+  readonly #events: DriverEvents<OpcUaReading>;
+  readonly #backoff: Backoff;
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+  /** Resolves the wait of the running epoch (connection lost or stop()). */
+  #interrupt: (reason: string) => void = () => {};
+  #wakeSleep: () => void = () => {};
 
-  const allBad = (error: string, code: number): void => {
-    events.onReading({ ts: Date.now(), results: tags.map((_t, tag) => ({ tag, error, code })) });
-  };
+  constructor(options: OpcUaDriverOptions, events: DriverEvents<OpcUaReading>) {
+    this.#options = options;
+    this.#events = events;
+    this.#backoff = new Backoff({
+      initialMs: options.reconnect?.initialMs ?? 500,
+      maxMs: options.reconnect?.maxMs ?? 30_000,
+    });
+  }
 
-  const run = async (): Promise<void> => {
+  async start(): Promise<void> {
+    if (this.#loop !== undefined) return;
+    this.#stopped = false;
+    const { log } = this.#options;
+    // node-opcua's own log lines from this connection loop name this device (library-log.ts).
+    this.#loop = withLibraryLog(log, () => this.#run()).catch((error: unknown) => {
+      // Only a failure to load node-opcua itself can land here.
+      log.error(
+        { err: error },
+        'OPC UA driver for %s stopped: %s',
+        this.#options.device,
+        (error as Error).message,
+      );
+      this.#events.onConnectionState('disconnected', (error as Error).message);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#interrupt('stopping');
+    this.#wakeSleep();
+    await this.#loop;
+    this.#loop = undefined;
+    this.#events.onConnectionState('disconnected', 'stopped');
+  }
+
+  #allBad(error: string, code: number): void {
+    this.#events.onReading({
+      ts: Date.now(),
+      results: this.#options.tags.map((_t, tag) => ({ tag, error, code })),
+    });
+  }
+
+  /** Epoch after epoch until stopped, backing off between them. */
+  async #run(): Promise<void> {
     const opcua: OpcUa = await import('node-opcua-client');
     const { OPCUACertificateManager } = await import('node-opcua-certificate-manager');
     // Before the first connect: node-opcua would otherwise print plain text into our JSON-lines stdout.
-    routeNodeOpcuaLog(opcua, log);
-    let lastReason: string | undefined;
-    let everConnected = false;
-    /** The last attempt failed because fieldbridge does not trust the server's certificate. */
-    let untrustedServer = false;
-    while (!stopped) {
-      events.onConnectionState('connecting');
-      const epoch: Epoch = { stops: [] };
-      // Each epoch has its own resolver: a late event from an old, torn-down client cannot end a new epoch.
-      let endEpoch: (reason: string) => void = () => {};
-      const lost = new Promise<string>((resolve) => {
-        endEpoch = resolve;
-      });
-      interrupt = endEpoch;
-      untrustedServer = false;
-      try {
-        await connectEpoch(opcua, OPCUACertificateManager, epoch, endEpoch);
-        backoff.reset();
-        lastReason = undefined;
-        events.onConnectionState('connected');
-        if (everConnected) {
-          stats.rebuilds++;
-          log.info(
-            { endpoint: options.endpoint, path: 'rebuilt' },
-            'OPC UA session established (rebuilt: new session, subscriptions created anew)',
-          );
-        } else {
-          log.info({ endpoint: options.endpoint }, 'OPC UA session established');
-        }
-        everConnected = true;
-        const reason = await lost;
-        if (stopped) break;
-        if (epoch.broken === true) {
-          // The break was already reported when node-opcua started its repair: one line, no new state.
-          log.warn({ endpoint: options.endpoint }, 'OPC UA session not resumed: %s; rebuilding it', reason);
-        } else {
-          log.warn({ endpoint: options.endpoint }, 'OPC UA connection lost: %s', reason);
-          allBad(`connection to ${options.endpoint} lost: ${reason}`, BAD_NOT_CONNECTED);
-          events.onConnectionState('disconnected', reason);
-        }
-      } catch (error) {
-        if (stopped) break;
-        const { reason, code } = await describeConnectFailure({
-          error: error as Error,
-          device: options.device,
-          endpoint: options.endpoint,
-          stateDir: options.stateDir,
-          user: options.user,
-          errMessage: epoch.errMessages?.last,
-          refusedServerCertificate: epoch.refusedServerCertificate,
-          statusName: (value) => statusName(opcua, value),
-        });
-        // Log a repeated failure once at warn level, then at debug: a device that is down for a day
-        // must not fill the journal.
-        if (reason !== lastReason) log.warn({ endpoint: options.endpoint }, '%s', reason);
-        else log.debug({ endpoint: options.endpoint }, '%s', reason);
-        lastReason = reason;
-        untrustedServer = code === BAD_CERTIFICATE_UNTRUSTED && epoch.refusedServerCertificate !== undefined;
-        allBad(reason, code);
-        events.onConnectionState('disconnected', reason);
-      } finally {
-        await teardownEpoch(epoch, options.timeoutMs);
-      }
-      if (stopped) break;
+    routeNodeOpcuaLog(opcua, this.#options.log);
+    const state: LoopState = { lastReason: undefined, everConnected: false, untrustedServer: false };
+    while (!this.#stopped) {
+      await this.#epoch(opcua, OPCUACertificateManager, state);
+      if (this.#stopped) break;
       const sleep = sleepBeforeRetry(
-        backoff.next(),
-        untrustedServer ? trustedDir(options.stateDir) : undefined,
+        this.#backoff.next(),
+        state.untrustedServer ? trustedDir(this.#options.stateDir) : undefined,
       );
-      wakeSleep = sleep.wake;
+      this.#wakeSleep = sleep.wake;
       await sleep.done;
     }
-  };
+  }
 
-  const connectEpoch = async (
+  /** One epoch: connect, run until something breaks, report it, tear everything down. */
+  async #epoch(opcua: OpcUa, CertificateManager: CertificateManagerClass, state: LoopState): Promise<void> {
+    const { log, endpoint } = this.#options;
+    this.#events.onConnectionState('connecting');
+    const epoch: Epoch = { stops: [] };
+    // Each epoch has its own resolver: a late event from an old, torn-down client cannot end a new epoch.
+    let endEpoch: (reason: string) => void = () => {};
+    const lost = new Promise<string>((resolve) => {
+      endEpoch = resolve;
+    });
+    this.#interrupt = endEpoch;
+    state.untrustedServer = false;
+    try {
+      await this.#connectEpoch(opcua, CertificateManager, epoch, endEpoch);
+      this.#backoff.reset();
+      state.lastReason = undefined;
+      this.#events.onConnectionState('connected');
+      if (state.everConnected) {
+        this.stats.rebuilds++;
+        log.info(
+          { endpoint, path: 'rebuilt' },
+          'OPC UA session established (rebuilt: new session, subscriptions created anew)',
+        );
+      } else {
+        log.info({ endpoint }, 'OPC UA session established');
+      }
+      state.everConnected = true;
+      const reason = await lost;
+      if (this.#stopped) return;
+      if (epoch.broken === true) {
+        // The break was already reported when node-opcua started its repair: one line, no new state.
+        log.warn({ endpoint }, 'OPC UA session not resumed: %s; rebuilding it', reason);
+      } else {
+        log.warn({ endpoint }, 'OPC UA connection lost: %s', reason);
+        this.#allBad(`connection to ${endpoint} lost: ${reason}`, BAD_NOT_CONNECTED);
+        this.#events.onConnectionState('disconnected', reason);
+      }
+    } catch (error) {
+      if (this.#stopped) return;
+      await this.#connectFailed(opcua, error as Error, epoch, state);
+    } finally {
+      await teardownEpoch(epoch, this.#options.timeoutMs);
+    }
+  }
+
+  async #connectFailed(opcua: OpcUa, error: Error, epoch: Epoch, state: LoopState): Promise<void> {
+    const options = this.#options;
+    const { reason, code } = await describeConnectFailure({
+      error,
+      device: options.device,
+      endpoint: options.endpoint,
+      stateDir: options.stateDir,
+      user: options.user,
+      errMessage: epoch.errMessages?.last,
+      refusedServerCertificate: epoch.refusedServerCertificate,
+      statusName: (value) => statusName(opcua, value),
+    });
+    // Log a repeated failure once at warn level, then at debug: a device that is down for a day
+    // must not fill the journal.
+    if (reason !== state.lastReason) options.log.warn({ endpoint: options.endpoint }, '%s', reason);
+    else options.log.debug({ endpoint: options.endpoint }, '%s', reason);
+    state.lastReason = reason;
+    state.untrustedServer =
+      code === BAD_CERTIFICATE_UNTRUSTED && epoch.refusedServerCertificate !== undefined;
+    this.#allBad(reason, code);
+    this.#events.onConnectionState('disconnected', reason);
+  }
+
+  /** Client, session, server identity, tags resolved, groups started, session repair watched. */
+  async #connectEpoch(
     opcua: OpcUa,
-    CertificateManager: typeof OPCUACertificateManager,
+    CertificateManager: CertificateManagerClass,
     epoch: Epoch,
     onLost: (reason: string) => void,
-  ): Promise<void> => {
-    // A fresh manager per epoch re-reads trusted/ and rejected/, so a certificate an operator trusted
-    // while we were backing off is honoured at the next attempt without a restart.
-    const certificateManager = new CertificateManager({
-      rootFolder: pkiDir(options.stateDir),
-      automaticallyAcceptUnknownCertificate: false,
-      disableFileWatchers: true,
-    });
-    epoch.certificateManager = certificateManager;
-    recordRefusals(certificateManager, (der) => {
-      epoch.refusedServerCertificate = der;
-    });
-    await certificateManager.initialize();
-    const secure = options.securityMode !== 'None';
-    const sessionTimeoutMs =
-      options.sessionTimeoutMs ??
-      Math.max(
-        10_000,
-        options.timeoutMs * 6,
-        // Room for keep-alives of the slowest subscription (see subscription-group.ts).
-        ...options.groups.map((g) => (g.mode === 'subscription' ? 3 * g.publishingIntervalMs : 0)),
-      );
-    const client = opcua.OPCUAClient.create({
-      applicationName: 'fieldbridge',
-      applicationUri: options.applicationUri,
-      clientCertificateManager: certificateManager,
-      securityMode: opcua.MessageSecurityMode[options.securityMode],
-      securityPolicy: secure ? opcua.SecurityPolicy[options.securityPolicy] : opcua.SecurityPolicy.None,
-      endpointMustExist: false,
-      keepSessionAlive: true,
-      // maxRetry > 0 turns on node-opcua's repair of a broken channel (reconnectOnFailure), which can keep
-      // the server's subscriptions (session-recovery.ts). It also allows one quick retry of the first
-      // connect; longer outages are ours (backoff between epochs).
-      connectionStrategy: {
-        maxRetry: 1,
-        initialDelay: 200,
-        maxDelay: Math.min(2000, options.reconnect?.maxMs ?? 2000),
-      },
-      requestedSessionTimeout: sessionTimeoutMs,
-      defaultTransactionTimeout: options.timeoutMs,
-      transportTimeout: options.timeoutMs,
-    });
-    epoch.client = client;
-    const errMessages = watchErrMessages(client);
-    epoch.errMessages = errMessages;
-    client.on('close', () => {
-      const said = errMessages.last;
-      onLost(
-        said === undefined
-          ? 'connection closed'
-          : `connection closed by the server with ${formatCode(said.code, statusName(opcua, said.code))}${said.reason === '' ? '' : `: "${said.reason}"`}`,
-      );
-    });
-    await client.connect(options.endpoint);
-
+  ): Promise<void> {
+    const options = this.#options;
+    const client = await connectEpochClient(opcua, CertificateManager, options, epoch, onLost);
     const identity = await loadUserIdentity(opcua, options.device, options.user);
     const session = await client.createSession(identity);
     epoch.session = session;
@@ -232,75 +241,111 @@ export function createOpcUaDriver(
       };
     };
     const serverIdentity = await readIdentity();
-    const { reads, unresolved } = resolveTags(opcua, tags, serverIdentity.namespaces);
-    if (unresolved.length > 0) events.onReading({ ts: Date.now(), results: unresolved });
+    const { reads, unresolved } = resolveTags(opcua, options.tags, serverIdentity.namespaces);
+    if (unresolved.length > 0) this.#events.onReading({ ts: Date.now(), results: unresolved });
 
-    const polls: PollGroup[] = [];
-    const subscriptions: SubscriptionGroup[] = [];
-    const subscribed: { tag: number; read: ReadValueIdOptions }[] = [];
     // Filled in below; a failure before that is a plain lost connection.
     let repairing = (): boolean => false;
     const onFailure = (error: Error) => {
       // While node-opcua repairs the session, failed requests are expected and the repair decides.
-      if (!stopped && !repairing() && !client.isReconnecting) onLost(error.message);
+      if (!this.#stopped && !repairing() && !client.isReconnecting) onLost(error.message);
     };
-    for (const group of options.groups) {
+    const groups = await this.#startGroups(opcua, session, reads, epoch, onFailure);
+    const recovery = this.#watchRecovery(
+      client,
+      session,
+      serverIdentity,
+      readIdentity,
+      groups,
+      epoch,
+      onLost,
+    );
+    repairing = () => recovery.repairing;
+    epoch.stops.push(() => recovery.stop());
+    session.on('keepalive_failure', () => {
+      if (!recovery.repairing && !client.isReconnecting) onLost('session keep-alive failed');
+    });
+  }
+
+  async #startGroups(
+    opcua: OpcUa,
+    session: ClientSession,
+    reads: ReturnType<typeof resolveTags>['reads'],
+    epoch: Epoch,
+    onFailure: (error: Error) => void,
+  ): Promise<StartedGroups> {
+    const started: StartedGroups = { polls: [], subscriptions: [], subscribed: [] };
+    const onReading = (reading: OpcUaReading) => this.#events.onReading(reading);
+    for (const group of this.#options.groups) {
       const items = group.tags.flatMap((tag) => {
         const read = reads[tag];
         return read === undefined ? [] : [{ tag, read }];
       });
       if (group.mode === 'poll') {
+        // A Read that fails as a whole (not per node) means the session or channel is unusable.
         const poll = startPollGroup({
           name: group.name,
           intervalMs: group.pollIntervalMs,
           session,
           items,
-          onReading: (reading) => events.onReading(reading),
-          // A Read that fails as a whole (not per node) means the session or channel is unusable.
+          onReading,
           onFailure,
         });
-        polls.push(poll);
+        started.polls.push(poll);
         epoch.stops.push(() => poll.stop());
       } else {
+        const sessionTimeoutMs = sessionTimeoutOf(this.#options);
         const subscription = await startSubscriptionGroup({
           opcua,
           group,
           session,
           items,
           sessionTimeoutMs,
-          onReading: (reading) => events.onReading(reading),
+          onReading,
           onFailure,
         });
-        subscriptions.push(subscription);
-        subscribed.push(...items);
+        started.subscriptions.push(subscription);
+        started.subscribed.push(...items);
         epoch.stops.push(() => subscription.stop());
       }
     }
+    return started;
+  }
 
+  #watchRecovery(
+    client: OPCUAClient,
+    session: ClientSession,
+    identity: ServerIdentity,
+    readIdentity: () => Promise<ServerIdentity>,
+    { polls, subscriptions, subscribed }: StartedGroups,
+    epoch: Epoch,
+    onLost: (reason: string) => void,
+  ): ReturnType<typeof watchRecovery> {
+    const { log, endpoint } = this.#options;
     const pause = (paused: boolean): void => {
       for (const group of [...polls, ...subscriptions]) group.pause(paused);
     };
     const recovery = watchRecovery({
       client,
       session,
-      identity: serverIdentity,
+      identity,
       subscriptionIds: () => subscriptions.map((s) => s.subscriptionId),
       readIdentity,
       // Beyond both the session timeout and the longest subscription lifetime the server has dropped
       // everything it kept for us: a rebuild is then just as good and re-reads the trust store.
-      windowMs: Math.max(sessionTimeoutMs, ...subscriptions.map((s) => s.lifetimeMs)),
+      windowMs: Math.max(sessionTimeoutOf(this.#options), ...subscriptions.map((s) => s.lifetimeMs)),
       onBreak: (reason) => {
         pause(true);
-        log.warn({ endpoint: options.endpoint }, 'OPC UA connection lost: %s; resuming the session', reason);
-        allBad(`connection to ${options.endpoint} lost: ${reason}`, BAD_NOT_CONNECTED);
-        events.onConnectionState('disconnected', reason);
+        log.warn({ endpoint }, 'OPC UA connection lost: %s; resuming the session', reason);
+        this.#allBad(`connection to ${endpoint} lost: ${reason}`, BAD_NOT_CONNECTED);
+        this.#events.onConnectionState('disconnected', reason);
       },
       onResumed: (path, announced) => {
-        stats.resumes[path]++;
+        this.stats.resumes[path]++;
         pause(false);
-        log.info({ endpoint: options.endpoint, path }, 'OPC UA session resumed (%s)', RESUME_TEXT[path]);
-        if (announced) events.onConnectionState('connected');
-        void refresh(session, subscribed);
+        log.info({ endpoint, path }, 'OPC UA session resumed (%s)', RESUME_TEXT[path]);
+        if (announced) this.#events.onConnectionState('connected');
+        void this.#refresh(session, subscribed);
       },
       onGiveUp: (reason) => {
         pause(true);
@@ -308,26 +353,19 @@ export function createOpcUaDriver(
         onLost(reason);
       },
     });
-    repairing = () => recovery.repairing;
-    epoch.stops.push(() => recovery.stop());
-    session.on('keepalive_failure', () => {
-      if (!recovery.repairing && !client.isReconnecting) onLost('session keep-alive failed');
-    });
-  };
+    return recovery;
+  }
 
   /**
    * Values of subscribed tags after a resume: a reactivated session only republishes what was not yet
    * acknowledged, so a value that did not change since the break would otherwise stay bad.
    */
-  const refresh = async (
-    session: ClientSession,
-    items: readonly { tag: number; read: ReadValueIdOptions }[],
-  ): Promise<void> => {
+  async #refresh(session: ClientSession, items: readonly SubscribedItem[]): Promise<void> {
     if (items.length === 0) return;
     try {
       const dataValues = await session.read(items.map((i) => i.read));
-      if (stopped) return;
-      events.onReading({
+      if (this.#stopped) return;
+      this.#events.onReading({
         ts: Date.now(),
         results: items.flatMap((item, i) => {
           const dataValue = dataValues[i];
@@ -336,34 +374,17 @@ export function createOpcUaDriver(
       });
     } catch (error) {
       // The next notification brings the value anyway; a failing session is noticed by its own events.
-      log.debug({ endpoint: options.endpoint }, 'refresh after resume failed: %s', (error as Error).message);
+      this.#options.log.debug(
+        { endpoint: this.#options.endpoint },
+        'refresh after resume failed: %s',
+        (error as Error).message,
+      );
     }
-  };
+  }
+}
 
-  return {
-    stats,
-    async start() {
-      if (loop !== undefined) return;
-      stopped = false;
-      // node-opcua's own log lines from this connection loop name this device (library-log.ts).
-      loop = withLibraryLog(log, run).catch((error: unknown) => {
-        // Only a failure to load node-opcua itself can land here.
-        log.error(
-          { err: error },
-          'OPC UA driver for %s stopped: %s',
-          options.device,
-          (error as Error).message,
-        );
-        events.onConnectionState('disconnected', (error as Error).message);
-      });
-    },
-    async stop() {
-      stopped = true;
-      interrupt('stopping');
-      wakeSleep();
-      await loop;
-      loop = undefined;
-      events.onConnectionState('disconnected', 'stopped');
-    },
-  };
+interface StartedGroups {
+  readonly polls: PollGroup[];
+  readonly subscriptions: SubscriptionGroup[];
+  readonly subscribed: SubscribedItem[];
 }
