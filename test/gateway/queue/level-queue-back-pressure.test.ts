@@ -63,8 +63,9 @@ describe('LevelQueue while its writes stall', () => {
     expect(bounded.stalled, why()).toBe(true);
     // Memory: what the queue holds while stalled stays near the bound (measured after a forced GC)...
     expect(bounded.pendingBytesDuring, why()).toBeLessThanOrEqual(BOUND);
-    // (2.3 MB measured for the 2 MiB bound; the slack is for code the JIT compiles meanwhile.)
-    expect(bounded.growth, why()).toBeLessThan(2 * BOUND);
+    // (2.3 MB measured for the 2 MiB bound on a quiet machine, 4.5 MB once in CI under load: the slack
+    // is for code the JIT compiles meanwhile. Unbounded is > 10× the bound, so 3× still tells them apart.)
+    expect(bounded.growth, why()).toBeLessThan(3 * BOUND);
     // ...where the same appends without a bound (1 GiB) take all of it: the measurement can fail.
     const unbounded = await stalledRun(1024 ** 3);
     unboundedRun = unbounded;
