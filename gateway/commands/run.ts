@@ -25,6 +25,15 @@ export async function runGateway(configPath: string, logOptions: LogOptions, out
     log.warn({ file: warning.file, at: warning.pointer }, warning.message);
 
   // The service layer (gateway/service/service.ts) adds HTTP, sd_notify, the watchdog and SIGHUP reload.
+  // A stop asked for while starting (systemctl stop right after start) is kept and carried out once the
+  // start is done: without a handler Node's default would end the process without its clean stop.
+  let stopDuringStart: NodeJS.Signals | undefined;
+  const onEarlyStop = (signal: NodeJS.Signals) => {
+    stopDuringStart ??= signal;
+    log.info('%s received while starting: stopping once started', signal);
+  };
+  process.on('SIGTERM', onEarlyStop);
+  process.on('SIGINT', onEarlyStop);
   let service: RunningService;
   try {
     const { version } = (await import('../../package.json', { with: { type: 'json' } })).default;
@@ -32,9 +41,14 @@ export async function runGateway(configPath: string, logOptions: LogOptions, out
   } catch (error) {
     log.fatal({ err: error }, 'gateway failed to start: %s', (error as Error).message);
     return 1;
+  } finally {
+    process.off('SIGTERM', onEarlyStop);
+    process.off('SIGINT', onEarlyStop);
   }
   // Every module of a start is loaded now: write the compile cache (bin/fieldbridge.mjs) at once rather
   // than at exit, which a killed or crashed gateway never reaches. A no-op when the cache is off.
   flushCompileCache();
-  return serveUntilSignal(service, log);
+  const served = serveUntilSignal(service, log);
+  if (stopDuringStart !== undefined) process.kill(process.pid, stopDuringStart);
+  return served;
 }

@@ -68,6 +68,22 @@ describe('gateway process restarted mid-stream', () => {
     expect(await second.stop()).toEqual({ code: 0, signal: null });
   }, 60_000);
 
+  it('SIGTERM while starting: the stop waits for the start, then is clean (exit 0, nothing lost)', async () => {
+    rig = await startFaultRig();
+    const run = rig.gw.spawn();
+    // The first log line comes from the start itself, long before "gateway running".
+    await run.waitForLog(() => true, 15_000, 'the first log line');
+    expect(await run.stop(15_000)).toEqual({ code: 0, signal: null });
+    const msgs = run.logs.map((l) => l.msg);
+    expect(msgs).toContain('SIGTERM received while starting: stopping once started');
+    expect(msgs).toContain('gateway stopped');
+    expect(errorsOf(run.logs)).toEqual([]);
+    // The next start finds a cleanly closed queue: no announced unstored range.
+    const next = await rig.gw.start();
+    expect(next.logs.some((l) => typeof l.unstoredFrom === 'number')).toBe(false);
+    expect(await next.stop()).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
   it('SIGKILL, three times (once with a backlog): nothing lost, no corruption, the queue reopens and drains', async () => {
     rig = await startFaultRig();
     // 1: killed while streaming to a connected broker.
