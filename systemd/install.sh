@@ -52,11 +52,12 @@ echo "install.sh: installing fieldbridge from $src into ${root:-/}"
 install -d -m 0755 "$app" "$unit_dir" "$sysusers_dir"
 # Replace the code as a whole so files deleted upstream do not linger; node_modules is kept to save a
 # download when the lockfile did not change (npm ci replaces it anyway when it runs).
-for part in bin gateway drivers mappings docs; do
+# The source folders are tsconfig.json's include less test/ and bench/ (as packaging/ takes them).
+for part in bin core gateway drivers mappings simulators docs; do
   rm -rf "${app:?}/$part"
   if [ -d "$src/$part" ]; then cp -R "$src/$part" "$app/$part"; fi
 done
-install -m 0644 "$src/package.json" "$src/package-lock.json" "$app/"
+install -m 0644 "$src/package.json" "$src/package-lock.json" "$src/.npmrc" "$app/"
 if [ -f "$src/README.md" ]; then install -m 0644 "$src/README.md" "$app/"; fi
 
 if [ "$npm_install" = 1 ]; then

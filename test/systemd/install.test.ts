@@ -50,6 +50,14 @@ describe('systemd/install.sh and uninstall.sh in a temp root', () => {
       expect(await exists(join(root, file)), file).toBe(true);
     }
     expect(await exists(join(root, 'opt/fieldbridge/test'))).toBe(false);
+    expect(await exists(join(root, 'opt/fieldbridge/.npmrc')), '.npmrc (quiet npm ci)').toBe(true);
+    // Every source folder the code is type-checked from is installed (a new one must not be forgotten).
+    const tsconfig = JSON.parse(await readFile(join(SYSTEMD, '..', 'tsconfig.json'), 'utf8')) as {
+      include: string[];
+    };
+    for (const folder of tsconfig.include.filter((f) => !['test', 'bench'].includes(f) && !f.includes('.'))) {
+      expect(await exists(join(root, 'opt/fieldbridge', folder)), folder).toBe(true);
+    }
 
     const config = JSON.parse(await readFile(join(root, 'etc/fieldbridge/gateway.json'), 'utf8'));
     expect(config.devices.map((d: { mapping: string }) => d.mapping)).toEqual([
