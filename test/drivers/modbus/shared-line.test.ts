@@ -85,7 +85,10 @@ describe('a shared RTU line', () => {
     await other.until((r) => !allGood(r));
     const disconnected = shared.captured.lines.filter((l) => l.msg.startsWith('disconnected from serial'));
     expect(disconnected.map(deviceOf)).toEqual(['meter-2']);
-    expect(disconnected[0]!.msg).toMatch(/^disconnected from serial \S+: serial port /);
+    // The reason depends on which the OS reports first (the port's error or its close): either is fine.
+    expect(disconnected[0]!.msg).toMatch(
+      /^disconnected from serial \S+: (serial port |connection closed by )/,
+    );
   });
 
   it.each([
