@@ -80,6 +80,17 @@ export class ReportByException {
     return out;
   }
 
+  /**
+   * The messages of these tags were not queued (disk full, back-pressure): their next sample is published
+   * whatever it is, so the current value reaches the broker once the queue takes messages again.
+   */
+  forget(tagIndexes: readonly number[]): void {
+    for (const i of tagIndexes) {
+      const state = this.#states[i];
+      if (state !== undefined) state.published = false;
+    }
+  }
+
   #shouldPublish(state: TagState, policy: ReportPolicy, sample: TagSample, now: number): boolean {
     if (!state.published || policy.mode === 'always') return true;
     if (sample.quality !== state.lastQuality) return true;

@@ -150,8 +150,12 @@ export class DevicePipeline {
     // queue. Not awaited: a poll never waits for the disk. When the queue cannot take the messages (disk
     // full, or back-pressure once queue.maxPendingBytes are waiting to be written) they are lost, their
     // seqs skipped; the queue counts them by reason and logs once per burst (docs/queue.md, "Bounds").
+    // Their tags are reported again at the next poll, changed or not, so the current value is not left
+    // waiting for a change. `index` is scratch: copied for the callback.
+    const lostTags = index.slice();
     this.#options.queue.append(messages).catch(() => {
       this.#enqueueErrors += messages.length;
+      report.forget(lostTags);
     });
   }
 

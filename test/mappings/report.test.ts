@@ -19,6 +19,17 @@ function run(policy: ReportPolicy, steps: [number, TagSample][], staleAfterMs = 
 }
 
 describe('report by exception', () => {
+  it('republishes an unchanged value of a tag whose message was not queued (forget), and only that tag', () => {
+    const report = new ReportByException([change(), change()], 10_000, 0);
+    expect(report.filter([good(1), good(5)], 0).map((s) => s.value)).toEqual([1, 5]);
+    expect(report.filter([good(1), good(5)], 1)).toEqual([]);
+    report.forget([0]);
+    const index: number[] = [];
+    expect(report.filter([good(1), good(5)], 2, index).map((s) => s.value)).toEqual([1]);
+    expect(index).toEqual([0]);
+    expect(report.filter([good(1), good(5)], 3)).toEqual([]);
+  });
+
   it('publishes the first value and then only changes', () => {
     expect(
       run(change(), [
