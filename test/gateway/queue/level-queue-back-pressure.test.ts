@@ -63,15 +63,16 @@ describe('LevelQueue while its writes stall', () => {
     expect(bounded.stalled, why()).toBe(true);
     // Memory: what the queue holds while stalled stays near the bound (measured after a forced GC)...
     expect(bounded.pendingBytesDuring, why()).toBeLessThanOrEqual(BOUND);
-    // (2.3 MB measured for the 2 MiB bound on a quiet machine, 4.5 MB once in CI under load: the slack
-    // is for code the JIT compiles meanwhile. Unbounded is > 10× the bound, so 3× still tells them apart.)
-    expect(bounded.growth, why()).toBeLessThan(3 * BOUND);
     // ...where the same appends without a bound (1 GiB) take all of it: the measurement can fail.
     const unbounded = await stalledRun(1024 ** 3);
     unboundedRun = unbounded;
     expect(unbounded.stalled, why()).toBe(true);
     expect(unbounded.refused, why()).toBe(0);
     expect(unbounded.growth, why()).toBeGreaterThan(10 * BOUND);
+    // The process's heap growth is noisy (JIT, promise and error objects not yet collected): 2.3 MB for the
+    // 2 MiB bound on a quiet machine, 4.5–6.6 MB in CI under load, against 32 MB unbounded. Compared with
+    // the unbounded run rather than with a fixed figure; the exact bound is pendingBytesDuring above.
+    expect(bounded.growth, why()).toBeLessThan(unbounded.growth / 2);
 
     // Counting: every message is either stored or refused, the two add up, and the counts agree.
     const total = (APPENDS + 1) * PER_APPEND; // the probe append plus the loop
