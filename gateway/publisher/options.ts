@@ -5,7 +5,6 @@
 import type { BackoffOptions } from '../../core/backoff.ts';
 import { type Clock, systemClock } from '../../core/clock.ts';
 import { DEFAULT_DROP_LOG_INTERVAL_MS } from '../queue/options.ts';
-import type { ReporterTimers } from './rejection-reporter.ts';
 
 export interface PublisherTlsOptions {
   /**
@@ -61,7 +60,7 @@ export interface PublisherOptions {
    */
   readonly rejectionLogIntervalMs?: number | undefined;
   /** Timers of that report (tests pass a manual clock). Default: Node's. */
-  readonly rejectionTimers?: ReporterTimers | undefined;
+  readonly rejectionTimers?: Clock | undefined;
   /**
    * Time and timers of the publisher's schedules: reconnect backoff, the PUBACK timeout check, the replay
    * cap, ack batching. Default Node's (systemClock); tests pass a ManualClock. The stop's drain and the

@@ -6,22 +6,8 @@
  * following ones within `intervalMs` are counted and logged together, with their seq range, when the
  * interval ends. Every refusal is still counted exactly in the publisher's `rejected` metric.
  */
+import { backgroundClock, type Clock, type TimerHandle } from '../../core/clock.ts';
 import type { Logger } from '../log.ts';
-
-/** The timer functions the reporter uses; tests pass a manual clock. */
-export interface ReporterTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const REAL_TIMERS: ReporterTimers = {
-  setTimeout: (callback, ms) => {
-    const timer = setTimeout(callback, ms);
-    timer.unref();
-    return timer;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export interface Rejection {
   readonly topic: string;
@@ -38,17 +24,18 @@ interface Burst {
   count: number;
   fromSeq: number;
   toSeq: number;
-  timer: unknown;
+  timer: TimerHandle;
 }
 
 export class RejectionReporter {
   readonly #log: Logger;
   readonly #intervalMs: number;
-  readonly #timers: ReporterTimers;
+  readonly #timers: Clock;
   /** By topic and reason code: a burst of one topic never hides another topic's first refusal. */
   readonly #bursts = new Map<string, Burst>();
 
-  constructor(log: Logger, intervalMs: number, timers: ReporterTimers = REAL_TIMERS) {
+  /** `timers`: unref'd by default, so a burst's report never holds a stopping process open. */
+  constructor(log: Logger, intervalMs: number, timers: Clock = backgroundClock) {
     this.#log = log;
     this.#intervalMs = intervalMs;
     this.#timers = timers;

@@ -4,39 +4,11 @@
  * a quiet interval, topics and reason codes apart, and the tail of a burst on close.
  */
 import { describe, expect, it } from 'vitest';
-import { RejectionReporter, type ReporterTimers } from '../../../gateway/publisher/rejection-reporter.ts';
+import { ManualClock } from '../../../core/clock.ts';
+import { RejectionReporter } from '../../../gateway/publisher/rejection-reporter.ts';
 import { captureLog } from './fixtures.ts';
 
-/** Timers that fire only when the test advances the clock. */
-function manualClock(): ReporterTimers & { advance(ms: number): void; readonly pending: number } {
-  let now = 0;
-  const timers = new Map<number, { due: number; callback: () => void }>();
-  let nextId = 1;
-  return {
-    setTimeout: (callback, ms) => {
-      const id = nextId++;
-      timers.set(id, { due: now + ms, callback });
-      return id;
-    },
-    clearTimeout: (handle) => {
-      timers.delete(handle as number);
-    },
-    advance(ms) {
-      const until = now + ms;
-      for (;;) {
-        const due = [...timers].filter(([, t]) => t.due <= until).sort((a, b) => a[1].due - b[1].due)[0];
-        if (due === undefined) break;
-        timers.delete(due[0]);
-        now = due[1].due;
-        due[1].callback();
-      }
-      now = until;
-    },
-    get pending() {
-      return timers.size;
-    },
-  };
-}
+const manualClock = (): ManualClock => new ManualClock();
 
 const DENIED = { reasonCode: 0x87, reason: 'Not authorized' };
 
