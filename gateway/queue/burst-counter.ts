@@ -4,15 +4,24 @@
  * journal. The first event of a burst is reported at once; events within the next `intervalMs` are summed
  * and reported together when the interval ends.
  */
+import { backgroundClock, type Clock, type TimerHandle } from '../../core/clock.ts';
+
 export class BurstCounter<Reason extends string> {
   readonly #intervalMs: number;
   readonly #report: (counts: ReadonlyMap<Reason, number>) => void;
   readonly #pending = new Map<Reason, number>();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  #timer: TimerHandle | undefined;
 
-  constructor(intervalMs: number, report: (counts: ReadonlyMap<Reason, number>) => void) {
+  /** `clock`: unref'd timers by default, so a burst's report never holds a stopping process open. */
+  constructor(
+    intervalMs: number,
+    report: (counts: ReadonlyMap<Reason, number>) => void,
+    clock: Clock = backgroundClock,
+  ) {
     this.#intervalMs = intervalMs;
     this.#report = report;
+    this.#clock = clock;
   }
 
   add(reason: Reason, count: number): void {
@@ -20,16 +29,15 @@ export class BurstCounter<Reason extends string> {
     this.#pending.set(reason, (this.#pending.get(reason) ?? 0) + count);
     if (this.#timer !== undefined) return;
     this.#flush();
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
       this.#flush();
     }, this.#intervalMs);
-    this.#timer.unref();
   }
 
   /** Reports what is pending now (on close, so the tail of a burst is not lost). */
   close(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#flush();
   }
